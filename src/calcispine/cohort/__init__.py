@@ -1,0 +1,43 @@
+"""Evidence synthesis: pooled statistics, cross-tabulations and figures over any set of cases."""
+
+from ._crosstab import CrossTab, Proportion, crosstab, fisher_test, wilson
+from ._figures import (
+    BUILDERS,
+    figure_age_distribution,
+    figure_dialysis_finding,
+    figure_etiology_by_region,
+    figure_png,
+    figure_spine_levels,
+    figure_svg,
+    figure_treatments,
+)
+from ._report import case_citation, render_report, write_report
+from ._summary import PUBLISHED_KEYS, CohortFinding, CohortSummary, dialysis_by_region, summarise
+from ._variables import VARIABLES, etiology_category, expand_etiology
+
+__all__ = [
+    "BUILDERS",
+    "PUBLISHED_KEYS",
+    "VARIABLES",
+    "CohortFinding",
+    "CohortSummary",
+    "CrossTab",
+    "Proportion",
+    "crosstab",
+    "dialysis_by_region",
+    "etiology_category",
+    "expand_etiology",
+    "figure_age_distribution",
+    "figure_dialysis_finding",
+    "figure_etiology_by_region",
+    "figure_png",
+    "figure_spine_levels",
+    "figure_svg",
+    "figure_treatments",
+    "case_citation",
+    "fisher_test",
+    "render_report",
+    "summarise",
+    "wilson",
+    "write_report",
+]

@@ -1,0 +1,258 @@
+"""Small pure parsers for the values case reports state: ages, follow-up, levels, lab values.
+
+Each returns mentions with offsets into the string it was given, so callers can build evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from calcispine.model import Level, LevelError, parse_levels
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "a": 1, "an": 1,
+}
+_DECADE_WORDS = {
+    "teens": 1, "twenties": 2, "thirties": 3, "forties": 4, "fifties": 5,
+    "sixties": 6, "seventies": 7, "eighties": 8, "nineties": 9,
+}
+_NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted((k for k in _NUMBER_WORDS if len(k) > 2), key=len, reverse=True)) + ")"
+_UNIT_YEARS = {"year": 1.0, "yr": 1.0, "month": 1 / 12, "mo": 1 / 12, "week": 1 / 52.1775, "day": 1 / 365.25}
+
+
+def _num(text: str) -> float:
+    t = text.lower()
+    return float(_NUMBER_WORDS[t]) if t in _NUMBER_WORDS else float(t)
+
+
+@dataclass(frozen=True)
+class AgeMention:
+    start: int
+    end: int
+    years: float | None
+    range_years: tuple[float, float] | None
+
+
+_AGE_PATTERNS = (
+    re.compile(rf"\b{_NUM}[- ](year|yr|month|mo|week|day)s?[- ]old\b", re.IGNORECASE),
+    re.compile(rf"\baged? (?:of )?{_NUM}(?: (year|month|week|day)s?)?\b", re.IGNORECASE),
+    re.compile(rf"\b{_NUM} (year|month|week|day)s? of age\b", re.IGNORECASE),
+    re.compile(r"\b(\d+)[- ]?(?:yo|y/o|y\.o\.)(?=\W|$)", re.IGNORECASE),
+)
+_DECADE = re.compile(
+    r"\bin (?:her|his|their|the) (?:(early|mid|middle|late)[- ]?)?(?:(\d)0'?s|("
+    + "|".join(_DECADE_WORDS)
+    + r"))\b",
+    re.IGNORECASE,
+)
+
+
+def parse_ages(text: str) -> list[AgeMention]:
+    """Every age statement in ``text``: '22-month-old' -> 1.83, 'in her early 50s' -> (50, 53).
+
+    >>> [a.years for a in parse_ages("a 22-month-old girl")]
+    [1.83]
+    >>> [a.range_years for a in parse_ages("a man in his late fifties")]
+    [(57.0, 59.0)]
+    """
+    out: list[AgeMention] = []
+    for i, pat in enumerate(_AGE_PATTERNS):
+        for m in pat.finditer(text):
+            if any(o.start <= m.start() < o.end for o in out):
+                continue
+            value = _num(m.group(1))
+            unit = (m.group(2) or "year").lower() if i < 3 else "year"
+            years = round(value * _UNIT_YEARS[unit], 2)
+            if 0 <= years <= 120:
+                out.append(AgeMention(m.start(), m.end(), years, None))
+    for m in _DECADE.finditer(text):
+        decade = int(m.group(2)) if m.group(2) else _DECADE_WORDS[m.group(3).lower()]
+        base = decade * 10 if decade > 1 else 13
+        part = (m.group(1) or "").lower()
+        lo, hi = (base, base + 9) if decade > 1 else (13, 19)
+        if part == "early":
+            lo, hi = base, base + 3
+        elif part in ("mid", "middle"):
+            lo, hi = base + 4, base + 6
+        elif part == "late":
+            lo, hi = base + 7, base + 9
+        out.append(AgeMention(m.start(), m.end(), None, (float(lo), float(hi))))
+    out.sort(key=lambda a: a.start)
+    return out
+
+
+@dataclass(frozen=True)
+class FollowUpMention:
+    start: int
+    end: int
+    months: float
+
+
+_FU_UNIT = r"(year|yr|month|mo|week|day)s?"
+_FOLLOW_UP = (
+    re.compile(rf"\b{_NUM}[- ]{_FU_UNIT}\s+(?:after|following|post)\b", re.IGNORECASE),
+    re.compile(rf"\b{_NUM}[- ]{_FU_UNIT}[- ]+(?:of\s+)?follow-?\s?up\b", re.IGNORECASE),
+    re.compile(rf"\bfollow-?\s?up\s*(?:of|period of|at|for|after|was|lasted)?\s*\(?\s*{_NUM}\s+{_FU_UNIT}", re.IGNORECASE),
+    re.compile(rf"\bat\s+(?:the\s+)?{_NUM}[- ]{_FU_UNIT}\b", re.IGNORECASE),
+    re.compile(rf"\b{_NUM}[- ]{_FU_UNIT}\s+(?:later|postoperatively|post-?operatively|after surgery)\b", re.IGNORECASE),
+)
+_MONTHS = {"year": 12.0, "yr": 12.0, "month": 1.0, "mo": 1.0, "week": 12 / 52.1775, "day": 12 / 365.25}
+
+
+def parse_follow_up(text: str) -> list[FollowUpMention]:
+    """Follow-up durations in months: '1-year follow-up' -> 12, '7 months after' -> 7.
+
+    >>> [f.months for f in parse_follow_up("asymptomatic at the 1-year follow-up")]
+    [12.0]
+    """
+    out: list[FollowUpMention] = []
+    for pat in _FOLLOW_UP:
+        for m in pat.finditer(text):
+            if any(o.start <= m.start() < o.end or m.start() <= o.start < m.end() for o in out):
+                continue
+            months = round(_num(m.group(1)) * _MONTHS[m.group(2).lower()], 2)
+            if 0 < months <= 12 * 80:
+                out.append(FollowUpMention(m.start(), m.end(), months))
+    out.sort(key=lambda f: f.start)
+    return out
+
+
+@dataclass(frozen=True)
+class LevelMention:
+    start: int
+    end: int
+    levels: tuple[Level, ...]
+    in_fusion: bool
+
+
+_ORD = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth"
+_LEVEL_RE = re.compile(
+    rf"(?i:\b(?:{_ORD})(?:\s*(?:-|–|—|to|and|through)\s*(?:{_ORD}))?\s+(?:cervical|thoracic|dorsal|lumbar|sacral)\b)"
+    r"|(?i:\batlanto-?axial\b|\blumbosacral\b)"
+    r"|\b[CTLS]\s?\d{1,2}(?:\s*(?:-|–|—|/|to|through)\s*(?:[CTLS]\s?)?\d{1,2})*\b(?![-–]weighted)"
+)
+_MRI_SEQ = re.compile(
+    r"\bT[12](?:\s*[-–]?\s*(?:and|/|,|or)\s*T[12])*(?=\s*[-–]?\s*(?:weighted|w\b|hypo|hyper|iso|signal|image|imaging|sequence|fat|flair|stir|intens|low|high|scan|sagittal|axial|coronal|post))",
+    re.IGNORECASE,
+)
+_FUSION_AFTER = re.compile(r"^\s*(?:level\s+|segment\s+)?(?:posterior\s+|anterior\s+)?(?:fusion|fixation|arthrodesis|instrumentation|stabili[sz]ation|fused)\b", re.IGNORECASE)
+_FUSION_BEFORE = re.compile(r"(?:fusion|fixation|arthrodesis|instrumentation|fused|stabili[sz]ation)\s+(?:was\s+performed\s+)?(?:of|at|from|between)?\s*(?:the\s+)?(?:levels?\s+)?$", re.IGNORECASE)
+
+
+def find_levels(text: str) -> list[LevelMention]:
+    """Vertebral level mentions; MRI sequence names (T1-weighted) are not levels.
+
+    ``in_fusion`` marks spans that name a fusion construct rather than the lesion ("C3-6 fusion").
+    """
+    masked = _MRI_SEQ.sub(lambda m: " " * len(m.group(0)), text)
+    out: list[LevelMention] = []
+    for m in _LEVEL_RE.finditer(masked):
+        try:
+            levels = parse_levels(m.group(0))
+        except LevelError:
+            continue
+        after = masked[m.end():m.end() + 30]
+        before = masked[max(0, m.start() - 40):m.start()]
+        fusion = bool(_FUSION_AFTER.match(after) or _FUSION_BEFORE.search(before))
+        out.append(LevelMention(m.start(), m.end(), levels, fusion))
+    return out
+
+
+@dataclass(frozen=True)
+class LabMention:
+    start: int
+    end: int
+    analyte: str  # as written
+    value: float | None
+    value_text: str | None
+    unit: str | None
+    flag: str | None
+
+
+_VALUE = r"(?P<value>\d+(?:[.,]\d+)?)"
+_LAB_STOP_AFTER = re.compile(r"^[\s-]*(?:pyrophosphate|deposit|deposition|phosphate product|metabolism|carbonate|hydroxyapatite|salts?|crystals?|channel|oxalate|-?phosphate (?:product|levels? were))", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    from calcispine.knowledge import load_labs
+
+    labs = load_labs()
+    names: set[str] = set()
+    units: set[str] = set()
+    for a in labs.analytes.values():
+        for n in (a.key.replace("_", " "), *a.synonyms):
+            if len(n) >= 3 and n.lower() not in {"sun", "sap", "tlc", "alb", "creat", "urate", "bsr", "sua"}:
+                names.add(n)
+        units.update(a.units)
+    def name_re(n: str) -> str:
+        body = r"\s+".join(re.escape(w) for w in n.split())
+        if n.isupper() or any(c.isdigit() for c in n) or n in {"iPTH", "sCr", "SCr", "iCa", "i-PTH"}:
+            return rf"(?-i:\b{body}\b)"
+        return rf"\b{body}\b"
+    analyte = "(?P<analyte>" + "|".join(name_re(n) for n in sorted(names, key=len, reverse=True)) + ")"
+    unit_alts = set()
+    for u in units:
+        unit_alts.add(re.escape(u).replace("u", "[uµμ]") if u.startswith("u") else re.escape(u))
+    unit = r"(?P<unit>" + "|".join(sorted(unit_alts, key=len, reverse=True)) + r")(?![\w/])"
+    flag_words = sorted({*labs.flag_words, "slightly increased", "elevated", "high", "low"}, key=len, reverse=True)
+    flag = r"(?P<flag>" + "|".join(r"\b" + re.escape(f) + r"\b" for f in flag_words) + ")"
+    value_re = re.compile(
+        analyte + r"(?:\s*\([^)]{0,30}\))?(?:\s+(?:levels?|concentrations?|values?))?"
+        r"\s*(?:of|was|were|is|at|:|=|measured|reached|rose to|elevated to|increased to|,)?\s*(?:\w+\s+){0,2}?"
+        + _VALUE + r"\s*" + unit,
+        re.IGNORECASE,
+    )
+    sep = r"(?:\s*(?:,|\band\b|\bas well as\b|\bor\b)\s*)+(?:serum\s+|blood\s+|plasma\s+)?"
+    list_re = re.compile(
+        flag + r"\s+(?:serum\s+|blood\s+|plasma\s+)?(?:levels?\s+of\s+(?:serum\s+)?)?(?P<list>" + analyte + r"(?:" + sep + analyte.replace("?P<analyte>", "?:") + r")*)",
+        re.IGNORECASE,
+    )
+    post_re = re.compile(
+        r"(?P<list>" + analyte + r"(?:" + sep + analyte.replace("?P<analyte>", "?:") + r")*)(?:\s+(?:levels?|concentrations?|values?))?\s+(?:was|were|remained|are|is)\s+(?:\w+\s+)?" + flag,
+        re.IGNORECASE,
+    )
+    single = re.compile(analyte.replace("?P<analyte>", "?:"), re.IGNORECASE)
+    return value_re, list_re, post_re, single
+
+
+def find_labs(text: str) -> list[LabMention]:
+    """Lab statements: 'creatinine of 9.3 mg/dL', 'slightly increased calcium and phosphorus'.
+
+    >>> [(m.analyte, m.value_text, m.unit) for m in find_labs("serum calcium of 8.1 mg/dL")]
+    [('calcium', '8.1', 'mg/dL')]
+    """
+    return list(_find_labs(text))
+
+
+def _find_labs(text: str) -> tuple[LabMention, ...]:
+    value_re, list_re, post_re, single = _lab_patterns()
+    if not single.search(text):
+        return ()
+    out: list[LabMention] = []
+    taken: list[tuple[int, int]] = []
+    for m in value_re.finditer(text):
+        if _LAB_STOP_AFTER.match(text, m.end("analyte")):
+            continue
+        vt = m.group("value")
+        try:
+            v = float(vt.replace(",", "."))
+        except ValueError:
+            continue
+        out.append(LabMention(m.start("analyte"), m.end(), m.group("analyte"), v, vt, m.group("unit"), None))
+        taken.append((m.start("analyte"), m.end("analyte")))
+    for pat in (list_re, post_re):
+        for m in pat.finditer(text):
+            flag = m.group("flag")
+            for a in single.finditer(text, m.start("list"), m.end("list")):
+                if any(s <= a.start() < e for s, e in taken) or _LAB_STOP_AFTER.match(text, a.end()):
+                    continue
+                out.append(LabMention(a.start(), a.end(), a.group(0), None, None, None, flag))
+                taken.append((a.start(), a.end()))
+    out.sort(key=lambda x: x.start)
+    return tuple(out)

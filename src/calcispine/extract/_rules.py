@@ -1,0 +1,229 @@
+"""The extraction knowledge files (extract_rules, context_rules, diagnoses), validated once at load."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property, lru_cache
+from importlib import resources
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+SectionKind = Literal[
+    "front", "abstract", "background", "case", "discussion", "conclusion",
+    "references", "legend", "table", "acknowledgements", "other",
+]
+ContextCategory = Literal["NEGATED_EXISTENCE", "HISTORICAL", "FAMILY", "HYPOTHETICAL", "POSSIBLE", "PSEUDO"]
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+    return pattern
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    cite: tuple[str, ...]
+
+    @field_validator("cite")
+    @classmethod
+    def _cited(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("every rule needs at least one citation")
+        return v
+
+
+class _PatternEntry(_Entry):
+    pattern: str
+    _ok = field_validator("pattern")(_compiles)
+
+
+class Heading(_PatternEntry):
+    kind: SectionKind
+
+
+class Furniture(_PatternEntry):
+    where: Literal["start", "search"]
+
+
+class PhraseRule(_PatternEntry):
+    hpo: str
+    label: str | None = None
+
+
+class TagRule(_PatternEntry):
+    tag: str
+
+
+class CodeRule(_PatternEntry):
+    code: str
+
+
+class LabelRule(_PatternEntry):
+    label: str
+
+
+class StatusRule(_PatternEntry):
+    status: str
+
+
+class TermSet(_Entry):
+    terms: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+
+def _cites(model: BaseModel) -> list[tuple[str, tuple[str, ...]]]:
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for name, value in model:
+        items = value if isinstance(value, tuple | list) else (value,)
+        for item in items:
+            if isinstance(item, _Entry):
+                out.append((f"{name}: {getattr(item, 'pattern', getattr(item, 'terms', ''))}", item.cite))
+    return out
+
+
+class ExtractRules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: str
+    citations: dict[str, str]
+    headings: tuple[Heading, ...]
+    furniture: tuple[Furniture, ...]
+    legend: str
+    patient_anchors: tuple[_PatternEntry, ...]
+    other_work: str
+    generic: str
+    narrative: str
+    phrases: tuple[PhraseRule, ...]
+    symptom_roots: TermSet
+    neuro_roots: TermSet
+    neuro_positive: str
+    neuro_negative: str
+    neuro_cite: tuple[str, ...]
+    etiology: tuple[TagRule, ...]
+    comorbidities: tuple[LabelRule, ...]
+    treatments: tuple[CodeRule, ...]
+    compartments: tuple[LabelRule, ...]
+    side_anatomy: str
+    side_limb: str
+    imaging_cues: str
+    pathology_cues: str
+    outcome_cues: str
+    outcome_status: tuple[StatusRule, ...]
+
+    _ok = field_validator(
+        "legend", "other_work", "generic", "narrative", "neuro_positive", "neuro_negative",
+        "side_anatomy", "side_limb", "imaging_cues", "pathology_cues", "outcome_cues",
+    )(_compiles)
+
+    @model_validator(mode="after")
+    def _check(self) -> ExtractRules:
+        cited = [*_cites(self), ("neuro", self.neuro_cite)]
+        for owner, cites in cited:
+            missing = [c for c in cites if c not in self.citations]
+            if missing:
+                raise ValueError(f"rule {owner!r} cites unknown {missing}")
+        from calcispine.knowledge import load_vocabulary
+
+        vocab = load_vocabulary()
+        for t in self.treatments:
+            vocab.check_treatment(t.code)
+        for e in self.etiology:
+            vocab.check_etiology(e.tag)
+        return self
+
+
+class ContextTrigger(_Entry):
+    phrase: str
+    category: ContextCategory
+    direction: Literal["forward", "backward", "bidirectional"]
+    scope: int | None = None
+
+
+class ContextRules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: str
+    citations: dict[str, str]
+    default_scope: int
+    triggers: tuple[ContextTrigger, ...]
+    terminations: tuple[str, ...]
+    termination_cite: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> ContextRules:
+        for t in self.triggers:
+            missing = [c for c in t.cite if c not in self.citations]
+            if missing:
+                raise ValueError(f"context trigger {t.phrase!r} cites unknown {missing}")
+        return self
+
+
+class DiagnosisEntry(_Entry):
+    label: str
+    patterns: tuple[str, ...]
+    abbreviations: tuple[str, ...] = ()
+    mondo: str | None = None
+    orpha: str | None = None
+    omim: str | None = None
+
+    @field_validator("patterns")
+    @classmethod
+    def _ok(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_compiles(p) for p in v)
+
+
+class DiagnosisRules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: str
+    citations: dict[str, str]
+    diagnoses: dict[str, DiagnosisEntry]
+
+    @model_validator(mode="after")
+    def _check(self) -> DiagnosisRules:
+        for key, d in self.diagnoses.items():
+            missing = [c for c in d.cite if c not in self.citations]
+            if missing:
+                raise ValueError(f"diagnosis {key!r} cites unknown {missing}")
+        return self
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        parts = []
+        for key, d in self.diagnoses.items():
+            alts = "|".join(d.patterns)
+            parts.append(f"(?P<{key}>\\b(?:{alts})\\b)")
+        return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def _load(name: str, model: type[BaseModel]) -> BaseModel:
+    text = resources.files("calcispine.knowledge").joinpath(name).read_text(encoding="utf-8")
+    try:
+        return model.model_validate(yaml.safe_load(text))
+    except Exception as exc:
+        raise ValueError(f"calcispine/knowledge/{name} is invalid: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def load_extract_rules() -> ExtractRules:
+    return _load("extract_rules.yaml", ExtractRules)  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def load_context_rules() -> ContextRules:
+    return _load("context_rules.yaml", ContextRules)  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def load_diagnoses() -> DiagnosisRules:
+    return _load("diagnoses.yaml", DiagnosisRules)  # type: ignore[return-value]
+
+
+def rule_versions() -> dict[str, str]:
+    return {
+        "extract_rules": load_extract_rules().version,
+        "context_rules": load_context_rules().version,
+        "diagnoses": load_diagnoses().version,
+    }

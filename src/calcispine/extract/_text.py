@@ -1,0 +1,285 @@
+"""From raw report text to a clean reading flow, sections and sentences, with offsets kept.
+
+Cleaning only ever *drops* characters of the original (hyphenated line breaks, page
+furniture, legends moved out of the flow) or inserts paragraph separators, so every
+character of the clean text maps back to one position of the text the user gave.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ._rules import SectionKind, load_extract_rules
+
+
+@dataclass(frozen=True)
+class CleanText:
+    """Clean reading text plus the map back to the original."""
+
+    text: str
+    original: str
+    _clean_starts: tuple[int, ...]
+    _orig_starts: tuple[int, ...]
+    _lengths: tuple[int, ...]
+
+    def to_original(self, pos: int) -> int:
+        """Original offset of clean position ``pos`` (a start); separators map to the next piece."""
+        i = bisect.bisect_right(self._clean_starts, pos) - 1
+        if i < 0:
+            return self._orig_starts[0] if self._orig_starts else 0
+        off = pos - self._clean_starts[i]
+        if off < self._lengths[i]:
+            return self._orig_starts[i] + off
+        if i + 1 < len(self._orig_starts):
+            return self._orig_starts[i + 1]
+        return self._orig_starts[i] + self._lengths[i]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original (start, end) of the clean span [start, end)."""
+        if end <= start:
+            s = self.to_original(start)
+            return s, s
+        s = self.to_original(start)
+        e = self.to_original(end - 1) + 1
+        return s, max(e, s)
+
+
+class _Builder:
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self.parts: list[str] = []
+        self.clean_starts: list[int] = []
+        self.orig_starts: list[int] = []
+        self.lengths: list[int] = []
+        self.pos = 0
+
+    def keep(self, start: int, end: int) -> None:
+        if end <= start:
+            return
+        self.parts.append(self.original[start:end])
+        self.clean_starts.append(self.pos)
+        self.orig_starts.append(start)
+        self.lengths.append(end - start)
+        self.pos += end - start
+
+    def insert(self, text: str) -> None:
+        self.parts.append(text)
+        self.pos += len(text)
+
+    def build(self) -> CleanText:
+        return CleanText(
+            "".join(self.parts), self.original, tuple(self.clean_starts), tuple(self.orig_starts), tuple(self.lengths)
+        )
+
+
+@dataclass(frozen=True)
+class Section:
+    kind: SectionKind
+    title: str
+    start: int  # clean offsets
+    end: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int  # clean offsets
+    end: int
+    text: str
+    section: Section
+
+
+_PARA = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_HYPHEN = re.compile(r"(?<=[a-z])-[ \t]*\r?\n[ \t]*(?=[a-z])")
+_LEGEND_TAIL = re.compile(r"\n[ \t]+(?=[a-z])")
+_TERMINAL = re.compile(r"[.!?:”\"')\]]\s*$")
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> dict[str, re.Pattern[str]]:
+    r = load_extract_rules()
+    heads = "|".join(f"(?P<h{i}>{h.pattern})" for i, h in enumerate(r.headings))
+    start_furn = "|".join(f.pattern for f in r.furniture if f.where == "start")
+    search_furn = "|".join(f.pattern for f in r.furniture if f.where == "search")
+    return {
+        "line_heading": re.compile(rf"^[ \t•]*(?:\d+\.?\s*)?(?:{heads})[ \t]*[:.]?[ \t]*$", re.IGNORECASE),
+        "inline_heading_colon": re.compile(
+            rf"(?:(?<=[.!?])|(?<=[.!?][\s\]])|(?<=\n)|^)[ \t]*(?:{heads})[ \t]*:[ \t]*", re.IGNORECASE | re.MULTILINE
+        ),
+        "inline_heading_caps": re.compile(
+            rf"(?:(?<=[.!?]\s)|(?<=\n)|^)(?-i:(?=[A-Z]))(?:{heads})[ \t]+(?-i:(?=[A-Z0-9]))", re.IGNORECASE
+        ),
+        "furniture_start": re.compile(rf"^\s*(?:{start_furn})"),
+        "furniture_search": re.compile(search_furn, re.IGNORECASE),
+        "legend": re.compile(rf"^\s*(?:{r.legend})"),
+    }
+
+
+def _heading_kind(match: re.Match[str]) -> SectionKind:
+    r = load_extract_rules()
+    for name, value in match.groupdict().items():
+        if value is not None and name.startswith("h"):
+            return r.headings[int(name[1:])].kind
+    return "other"
+
+
+def clean(original: str) -> tuple[CleanText, list[tuple[int, int]]]:
+    """Clean text and the clean spans of figure legends (appended after the flow)."""
+    pats = _compiled()
+    paras: list[tuple[int, int]] = []
+    last = 0
+    for m in _PARA.finditer(original):
+        paras.append((last, m.start()))
+        last = m.end()
+    paras.append((last, len(original)))
+    body: list[tuple[int, int]] = []
+    legends: list[tuple[int, int]] = []
+    for s, e in paras:
+        while s < e and original[s].isspace():
+            s += 1
+        while e > s and original[e - 1].isspace():
+            e -= 1
+        if s >= e:
+            continue
+        chunk = original[s:e]
+        first_line = chunk.split("\n", 1)[0]
+        if pats["line_heading"].match(first_line) and len(first_line) < 90:
+            body.append((s, e))
+        elif pats["legend"].match(chunk):
+            cont = _LEGEND_TAIL.search(chunk)
+            if cont:
+                legends.append((s, s + cont.start()))
+                body.append((s + cont.end(), e))
+            else:
+                legends.append((s, e))
+        elif len(chunk) < 400 and (pats["furniture_start"].match(chunk) or pats["furniture_search"].search(chunk)) or _is_word_list(chunk):
+            continue
+        else:
+            body.append((s, e))
+    b = _Builder(original)
+    prev_end: int | None = None
+    prev_len = 0
+    for s, e in body:
+        if prev_end is not None:
+            prev_text = original[max(prev_end - 3, 0):prev_end]
+            nxt = original[s]
+            is_heading = bool(pats["line_heading"].match(original[s:e].split("\n", 1)[0]))
+            prev_heading = bool(pats["line_heading"].match(original[:prev_end].rsplit("\n", 1)[-1]))
+            if not is_heading and not prev_heading and prev_text.endswith("-") and nxt.islower():
+                b.parts[-1] = b.parts[-1][:-1]
+                b.lengths[-1] -= 1
+                b.pos -= 1
+            elif not is_heading and not prev_heading and (
+                nxt.islower() or (not _TERMINAL.search(prev_text) and prev_len >= 150)
+            ):
+                b.insert(" ")
+            else:
+                b.insert("\n\n")
+        _keep_dehyphenated(b, s, e)
+        prev_end = e
+        prev_len = e - s
+    legend_spans: list[tuple[int, int]] = []
+    for s, e in legends:
+        b.insert("\n\n")
+        start = b.pos
+        _keep_dehyphenated(b, s, e)
+        legend_spans.append((start, b.pos))
+    return b.build(), legend_spans
+
+
+def _is_word_list(chunk: str) -> bool:
+    """Keyword lists, menus and stray running heads: only short lines, no sentence end."""
+    lines = [ln.strip() for ln in chunk.splitlines() if ln.strip()]
+    return all(len(ln) < 45 for ln in lines) and not re.search(r"[.!?]\s*$", chunk)
+
+
+def _keep_dehyphenated(b: _Builder, s: int, e: int) -> None:
+    pos = s
+    for m in _HYPHEN.finditer(b.original, s, e):
+        b.keep(pos, m.start())
+        pos = m.end()
+    b.keep(pos, e)
+
+
+def find_sections(ct: CleanText, legend_spans: list[tuple[int, int]]) -> list[Section]:
+    """Sections of the clean text, in order; legends last. Text before any heading is 'other'."""
+    pats = _compiled()
+    text = ct.text
+    flow_end = legend_spans[0][0] - 2 if legend_spans else len(text)
+    marks: list[tuple[int, int, SectionKind, str]] = []  # (heading start, body start, kind, title)
+    pos = 0
+    for line in text[:flow_end].split("\n"):
+        m = pats["line_heading"].match(line)
+        if m and len(line) < 90 and line.strip():
+            marks.append((pos, pos + len(line), _heading_kind(m), line.strip().rstrip(":.")))
+        pos += len(line) + 1
+    for key in ("inline_heading_colon", "inline_heading_caps"):
+        for m in pats[key].finditer(text, 0, flow_end):
+            if any(a <= m.start() < bdy for a, bdy, _, _ in marks):
+                continue
+            marks.append((m.start(), m.end(), _heading_kind(m), m.group(0).strip().rstrip(":").strip()))
+    marks.sort()
+    refs = next((m[0] for m in marks if m[2] == "references"), None)
+    if refs is not None:
+        marks = [m for m in marks if m[0] <= refs or (m[2] in ("table", "acknowledgements") and text[m[0]:m[1]].strip() == m[3])]
+    sections: list[Section] = []
+    first = marks[0][0] if marks else flow_end
+    if first > 0:
+        sections.append(Section("other", "", 0, first))
+    for i, (_, body, kind, title) in enumerate(marks):
+        end = marks[i + 1][0] if i + 1 < len(marks) else flow_end
+        if end > body:
+            sections.append(Section(kind, title, body, end))
+    for s, e in legend_spans:
+        sections.append(Section("legend", "figure legend", s, e))
+    return sections
+
+
+_ABBREV = frozenset(
+    ["dr", "mr", "mrs", "ms", "prof", "fig", "figs", "al", "eg", "ie", "e.g", "i.e", "vs", "approx", "no", "nos", "st", "jr", "sr", "ca", "cf", "inc", "ltd", "dept", "univ", "ref", "refs", "vol", "pp", "ed", "eds", "resp", "etc"]
+)
+_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\[(“\"]?[A-Z0-9])|\n[ \t]*\n\s*")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.?$")
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans of text[start:end], stripped; knows Dr., et al., Fig., e.g., decimals, initials."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cur = start
+    for m in _BOUNDARY.finditer(text, start, end):
+        if text[m.start()] in ".!?":
+            wb = _WORD_BEFORE.search(text, max(cur, m.start() - 12), m.start() + 1)
+            if wb:
+                word = wb.group(1).lower().rstrip(".")
+                initial = len(word) == 1 and text[m.start() - 1].isupper() and (m.start() < 2 or text[m.start() - 2].isspace())
+                if word in _ABBREV or initial:
+                    continue
+            cut = m.start() + 1
+            while cut < m.end() and not text[cut].isspace():
+                cut += 1
+        else:
+            cut = m.start()
+        _add(text, cur, cut, spans)
+        cur = m.end()
+    _add(text, cur, end, spans)
+    return spans
+
+
+def _add(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        spans.append((s, e))
+
+
+def sentences(ct: CleanText, sections: list[Section]) -> list[Sentence]:
+    out: list[Sentence] = []
+    for sec in sections:
+        for s, e in split_sentences(ct.text, sec.start, sec.end):
+            out.append(Sentence(s, e, ct.text[s:e], sec))
+    return out

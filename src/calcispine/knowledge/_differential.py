@@ -1,0 +1,216 @@
+"""The differential-diagnosis knowledge base (entities, features, frequencies), validated at load."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property, lru_cache
+from importlib import resources
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Basis = Literal["reported", "verbal", "estimate", "registry"]
+_HPO_ID = re.compile(r"^HP:\d{7}$")
+
+
+class Citation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    citation: str
+    pmid: str | None = None
+    doi: str | None = None
+    note: str | None = None
+
+    @field_validator("pmid")
+    @classmethod
+    def _digits(cls, v: str | None) -> str | None:
+        if v is not None and not v.isdigit():
+            raise ValueError(f"PMID {v!r} must be digits only")
+        return v
+
+    @property
+    def identified(self) -> bool:
+        return bool(self.pmid or self.doi)
+
+    def short(self) -> str:
+        ident = f"PMID {self.pmid}" if self.pmid else (f"doi:{self.doi}" if self.doi else "no PMID/DOI")
+        return f"{self.citation} [{ident}]"
+
+
+class Feature(BaseModel):
+    """Something a clinician can observe or exclude about the patient."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    label: str
+    hpo: tuple[str, ...] = ()
+    group: str | None = None
+    default_frequency: float = Field(gt=0.0, lt=1.0)
+    phrases: tuple[str, ...] = ()
+    check: str | None = None
+    cite: tuple[str, ...]
+    note: str | None = None
+
+    @field_validator("hpo")
+    @classmethod
+    def _hpo_ids(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [t for t in v if not _HPO_ID.match(t)]
+        if bad:
+            raise ValueError(f"not HPO ids: {bad}")
+        return v
+
+    @cached_property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p) for p in self.phrases)
+
+
+class Frequency(BaseModel):
+    """How often a feature occurs in one entity, and on what evidence."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    f: float = Field(gt=0.0, lt=1.0)
+    b: Basis
+    c: tuple[str, ...]
+    note: str | None = None
+
+
+class Prior(BaseModel):
+    """Pre-test frequency class of an entity in the knowledge base's stated context, and how it was derived."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    frequency_class: str = Field(alias="class")
+    basis: str = Field(min_length=1)
+    c: tuple[str, ...]
+
+
+class Entity(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    label: str
+    aliases: tuple[str, ...] = ()
+    ids: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
+    ids_cite: tuple[str, ...] = ()
+    ids_note: str | None = None
+    registry_estimated: bool = False
+    cite: tuple[str, ...]
+    typical_age: str
+    typical_sites: tuple[str, ...]
+    prior: Prior
+    features: dict[str, Frequency]
+    registry_keep_literature: dict[str, str] = Field(default_factory=dict)
+
+    def identifiers(self) -> tuple[str, ...]:
+        out: list[str] = []
+        for v in self.ids.values():
+            out.extend([v] if isinstance(v, str) else v)
+        return tuple(out)
+
+    @property
+    def primary_id(self) -> str | None:
+        ids = self.identifiers()
+        return ids[0] if ids else None
+
+
+class KnowledgeBase(BaseModel):
+    """Versioned differential knowledge; every frequency cites at least one identified source."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: str
+    verbal_scale: dict[str, float]
+    prior_strength: float = Field(ge=0.0)
+    prior_context: str = Field(min_length=1)
+    prior_classes: dict[str, float]
+    sources: dict[str, Citation]
+    features: dict[str, Feature]
+    entities: dict[str, Entity]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KnowledgeBase:
+        problems: list[str] = []
+
+        def cites(where: str, keys: tuple[str, ...], need_identified: bool) -> None:
+            missing = [k for k in keys if k not in self.sources]
+            if missing:
+                problems.append(f"{where} cites unknown source(s) {missing}")
+            elif need_identified and not any(self.sources[k].identified for k in keys):
+                problems.append(f"{where} cites no source with a PMID or DOI ({', '.join(keys)})")
+            if not keys:
+                problems.append(f"{where} has no citation")
+
+        for key, feat in self.features.items():
+            cites(f"feature {key}", feat.cite, need_identified=False)
+        groups: dict[str, list[str]] = {}
+        for key, feat in self.features.items():
+            if feat.group:
+                groups.setdefault(feat.group, []).append(key)
+        if any(w <= 0 for w in self.prior_classes.values()):
+            problems.append("prior_classes: every class weight must be positive")
+        for ekey, ent in self.entities.items():
+            cites(f"entity {ekey}", ent.cite, need_identified=True)
+            cites(f"entity {ekey} prior", ent.prior.c, need_identified=True)
+            if ent.prior.frequency_class not in self.prior_classes:
+                problems.append(f"entity {ekey}: prior class {ent.prior.frequency_class!r} is not one of "
+                                f"{', '.join(self.prior_classes)}")
+            for fkey in ent.registry_keep_literature:
+                if fkey not in self.features:
+                    problems.append(f"entity {ekey}: registry_keep_literature names unknown feature {fkey!r}")
+            if ent.ids:
+                cites(f"entity {ekey} identifiers", ent.ids_cite, need_identified=False)
+            for fkey, fr in ent.features.items():
+                if fkey not in self.features:
+                    problems.append(f"entity {ekey} lists unknown feature {fkey!r}")
+                cites(f"entity {ekey} feature {fkey}", fr.c, need_identified=True)
+            for gname, members in groups.items():
+                listed = [m for m in members if m in ent.features]
+                if listed:
+                    total = sum(self.frequency(ekey, m) for m in members)
+                    if not 0.9 <= total <= 1.1:
+                        problems.append(f"entity {ekey}: {gname} frequencies sum to {total:.2f}, not about 1")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def prior_weight(self, entity: str) -> float:
+        return self.prior_classes[self.entities[entity].prior.frequency_class]
+
+    def frequency(self, entity: str, feature: str) -> float:
+        fr = self.entities[entity].features.get(feature)
+        return fr.f if fr is not None else self.features[feature].default_frequency
+
+    @cached_property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for key, feat in self.features.items():
+            if feat.group:
+                out.setdefault(feat.group, []).append(key)
+        return {g: tuple(v) for g, v in out.items()}
+
+    def entity_for(self, text: str) -> str | None:
+        """The entity whose key, label or alias names ``text`` (case-insensitive), longest alias first."""
+        t = text.strip().lower()
+        if t in self.entities:
+            return t
+        best: tuple[int, str] | None = None
+        for key, ent in self.entities.items():
+            for alias in (ent.label.lower(), *[a.lower() for a in ent.aliases]):
+                if (alias == t or alias in t) and (best is None or len(alias) > best[0]):
+                    best = (len(alias), key)
+        return best[1] if best else None
+
+    def with_frequencies(self, entity: str, updates: dict[str, Frequency]) -> KnowledgeBase:
+        """A copy with some of one entity's frequencies replaced (used for registry estimates)."""
+        ent = self.entities[entity]
+        feats = {**ent.features, **updates}
+        new_ent = ent.model_copy(update={"features": feats})
+        return self.model_copy(update={"entities": {**self.entities, entity: new_ent}})
+
+
+def parse_knowledge(text: str, name: str = "differential.yaml") -> KnowledgeBase:
+    try:
+        return KnowledgeBase.model_validate(yaml.safe_load(text))
+    except Exception as exc:
+        raise ValueError(f"knowledge file {name} is invalid: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def load_differential() -> KnowledgeBase:
+    text = resources.files("calcispine.knowledge").joinpath("differential.yaml").read_text(encoding="utf-8")
+    return parse_knowledge(text, "calcispine/knowledge/differential.yaml")

@@ -1,0 +1,101 @@
+"""Cohort page: pooled figures of the current filter, each figure as SVG or PNG and its data as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from calcispine.model import all_levels
+
+from ._core import Ctx, Filter, WebContext
+from ._services import cohort_summary
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+#: Figures shown on the page, in order, with their captions.
+FIGURES: tuple[tuple[str, str], ...] = (
+    ("spine_levels", "Cases at each vertebral level, drawn along the spine (darker = more cases)"),
+    ("age_distribution", "Age at presentation"),
+    ("etiology_by_region", "Etiology by region of the spine"),
+    ("treatments", "Treatment and outcome"),
+    ("dialysis_finding", "Dialysis-related cases along the spine compared with cases of no particular cause"),
+)
+_NAMES = {name for name, _ in FIGURES}
+
+
+def _summary(ctx: WebContext, flt: Filter) -> Any:
+    key = ("summary", flt)
+    hit = ctx.cache.get(str(key))
+    if hit is None:
+        hit = cohort_summary(ctx, flt.to_filter())
+        ctx.cache[str(key)] = hit
+    return hit
+
+
+def figure_rows(name: str, summary: Any, cases: list[Any]) -> list[list[Any]]:
+    """The numbers a figure draws, as CSV rows (header first)."""
+    d = summary.to_dict()
+    if name == "spine_levels":
+        return [["level", "cases"], *([lv.name, d["level_counts"].get(lv.name, 0)] for lv in all_levels())]
+    if name == "age_distribution":
+        return [["case_id", "age_years"], *([c.id, c.age_midpoint] for c in cases if c.age_midpoint is not None)]
+    if name == "etiology_by_region":
+        return [["region", "etiology", "cases"],
+                *([r, e, n] for r, row in d["etiology_by_region"].items() for e, n in row.items())]
+    if name == "treatments":
+        return [["kind", "category", "cases"], *(["treatment", k, v] for k, v in d["treatment_counts"].items()),
+                *(["outcome", k, v] for k, v in d["outcome_counts"].items())]
+    finding = d["findings"].get("dialysis_by_region", next(iter(d["findings"].values()), None))
+    if not finding:
+        return [["row", "column", "cases"]]
+    rows = [["row", "column", "cases"]]
+    for r, label in enumerate(finding.get("row_labels", [])):
+        for c, col in enumerate(finding.get("col_labels", [])):
+            rows.append([label, col, finding["counts"][r][c]])
+    return rows
+
+
+@router.get("/cohort")
+def cohort_page(request: Request, ctx: Ctx, flt: Filter) -> Response:
+    summary, cases = _summary(ctx, flt)
+    d = summary.to_dict()
+    finding = next(iter(summary.findings), None)
+    return ctx.templates.TemplateResponse(request, "cohort.html", {
+        "flt": flt, "s": d, "n": summary.cases, "figures": FIGURES if summary.cases else (),
+        "filter_qs": flt.query_string(), "finding": finding, "title": "Cohort",
+        "statuses": ["needs_review", "reviewed", "published"],
+    })
+
+
+@router.get("/cohort/figure/{name}.{fmt}")
+def cohort_figure(ctx: Ctx, flt: Filter, name: str, fmt: str, download: int = 0) -> Response:
+    from calcispine.cohort import figure_png, figure_svg
+
+    if name not in _NAMES or fmt not in ("svg", "png"):
+        raise HTTPException(status_code=404, detail=f"no figure {name}.{fmt}; figures: {', '.join(sorted(_NAMES))}"
+                            " as .svg or .png")
+    key = str(("figure", name, fmt, flt))
+    body = ctx.cache.get(key)
+    if body is None:
+        summary, _ = _summary(ctx, flt)
+        body = figure_svg(name, summary).encode("utf-8") if fmt == "svg" else figure_png(name, summary)
+        ctx.cache[key] = body
+    media = "image/svg+xml" if fmt == "svg" else "image/png"
+    disposition = "attachment" if download else "inline"
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'{disposition}; filename="calcispine-{name}.{fmt}"', "Cache-Control": "no-cache"})
+
+
+@router.get("/cohort/data/{name}.csv")
+def cohort_data(ctx: Ctx, flt: Filter, name: str) -> Response:
+    if name not in _NAMES:
+        raise HTTPException(status_code=404, detail=f"no figure {name}; figures: {', '.join(sorted(_NAMES))}")
+    summary, cases = _summary(ctx, flt)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(figure_rows(name, summary, cases))
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="calcispine-{name}.csv"'})

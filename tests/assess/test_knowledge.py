@@ -1,0 +1,86 @@
+"""The differential knowledge base loads, is cited, and rejects broken entries."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from calcispine.knowledge import load_differential, load_management
+from calcispine.knowledge._differential import KnowledgeBase, parse_knowledge
+
+REQUIRED = {
+    "tumoral_calcinosis", "capnon", "osteoblastoma", "osteoid_osteoma", "osteochondroma", "callus_fracture", "cppd",
+    "longus_colli_tendinitis", "spinal_gout", "olf", "opll", "chondrosarcoma", "infectious_spondylitis",
+    "osteoblastic_metastasis",
+}
+
+
+def test_every_required_entity_is_present(kb: KnowledgeBase) -> None:
+    assert set(kb.entities) >= REQUIRED
+
+
+def test_every_frequency_cites_a_source_with_pmid_or_doi(kb: KnowledgeBase) -> None:
+    for ekey, ent in kb.entities.items():
+        for fkey, fr in ent.features.items():
+            assert any(kb.sources[c].identified for c in fr.c), (ekey, fkey)
+
+
+def test_tumoral_calcinosis_has_orpha_and_omim_ids(kb: KnowledgeBase) -> None:
+    ids = kb.entities["tumoral_calcinosis"].identifiers()
+    assert "ORPHA:53715" in ids and "OMIM:211900" in ids
+
+
+def _raw() -> dict:
+    from importlib import resources
+
+    return yaml.safe_load(resources.files("calcispine.knowledge").joinpath("differential.yaml").read_text())
+
+
+def test_an_entry_citing_an_unknown_source_is_rejected() -> None:
+    data = copy.deepcopy(_raw())
+    data["entities"]["osteoblastoma"]["features"]["ct_nidus"]["c"] = ["nobody-2099"]
+    with pytest.raises(ValueError, match="nobody-2099"):
+        parse_knowledge(yaml.safe_dump(data))
+
+
+def test_an_entry_without_an_identified_source_is_rejected() -> None:
+    data = copy.deepcopy(_raw())
+    data["entities"]["osteoblastoma"]["features"]["ct_nidus"]["c"] = ["estimate"]
+    with pytest.raises(ValueError, match="PMID or DOI"):
+        parse_knowledge(yaml.safe_dump(data))
+
+
+def test_a_frequency_outside_zero_one_is_rejected() -> None:
+    data = copy.deepcopy(_raw())
+    data["entities"]["osteoblastoma"]["features"]["ct_nidus"]["f"] = 1.5
+    with pytest.raises(ValueError):
+        parse_knowledge(yaml.safe_dump(data))
+
+
+def test_entities_are_found_by_registry_keys_and_aliases(kb: KnowledgeBase) -> None:
+    assert kb.entity_for("tumoral calcinosis") == "tumoral_calcinosis"
+    assert kb.entity_for("calcifying pseudoneoplasm of the neuraxis") == "capnon"
+    assert kb.entity_for("crowned dens syndrome") == "cppd"
+
+
+def test_management_options_cite_known_sources() -> None:
+    m = load_management()
+    assert {"decompression_resection", "open_biopsy", "parathyroidectomy", "dialysis_intensification"} <= set(m.options)
+    assert load_differential().version
+
+
+def test_every_entity_has_a_cited_prior_with_its_derivation(kb: KnowledgeBase) -> None:
+    assert kb.prior_context.strip()
+    for ekey, ent in kb.entities.items():
+        assert ent.prior.frequency_class in kb.prior_classes, ekey
+        assert ent.prior.basis.strip(), ekey
+        assert any(kb.sources[c].identified for c in ent.prior.c), ekey
+
+
+def test_a_prior_in_an_unknown_class_is_rejected() -> None:
+    data = copy.deepcopy(_raw())
+    data["entities"]["osteoblastoma"]["prior"]["class"] = "frequent"
+    with pytest.raises(ValueError, match="prior class 'frequent'"):
+        parse_knowledge(yaml.safe_dump(data))

@@ -1,0 +1,110 @@
+"""The stats, import-table and report commands against a temporary SQLite registry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from calcispine.cli import _commands  # noqa: F401  registers the commands
+from calcispine.cli._app import app
+
+runner = CliRunner()
+
+SPEC = """
+source: {id: doe-2021-table3, kind: summary_table, authors: ["Doe J"], year: 2021, title: "Table 3 of a made-up series"}
+spec:
+  table_label: "Table 3"
+  columns: {author: "First author", year: "Year", sex: Sex, age: Age, location: Level, cause: Cause, treatment: Treatment}
+  self_labels: ["This report"]
+  legend: {N: [none_reported], RF: [chronic_kidney_disease]}
+  treatments: {excision: [resection], observation: [conservative]}
+"""
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("reg") / "x.sqlite"
+    result = runner.invoke(app, ["--db", str(path), "stats", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_stats_on_the_table_source_reproduces_the_published_figures(db):
+    result = runner.invoke(app, ["--db", str(db), "stats", "--source", "guo-2017-table1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["cases"], data["male"], data["female"], data["mean_age_years"]) == (32, 13, 19, 55.4)
+    assert (data["cervical"], data["thoracic"], data["lumbar"], data["surgical_resection"]) == (15, 3, 14, 21)
+    assert data["findings"]["dialysis_by_region"]["counts"] == [[9, 0], [5, 9]]
+
+
+@pytest.mark.corpus
+def test_stats_json_matches_the_review_summary(db, review_summary):
+    result = runner.invoke(app, ["--db", str(db), "stats", "--source", "guo-2017-table1", "--format", "json"])
+    data = json.loads(result.output)
+    assert {k: data[k] for k in review_summary} == review_summary
+
+
+def test_filters_formats_and_crosstab(db):
+    result = runner.invoke(app, ["--db", str(db), "stats", "--etiology", "dialysis", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "dialysis_related,9" in result.output and "cases,9" in result.output
+    result = runner.invoke(app, ["--db", str(db), "stats", "--region", "lumbar", "--sex", "male", "--format", "markdown"])
+    assert result.exit_code == 0 and "| cases |" in result.output
+    result = runner.invoke(app, ["--db", str(db), "stats", "--by", "etiology", "--against", "cervical"])
+    assert result.exit_code == 0 and "Fisher" in result.output
+    result = runner.invoke(app, ["--db", str(db), "stats", "--year-max", "2001", "--age-min", "50", "--format", "json"])
+    assert result.exit_code == 0 and 0 < json.loads(result.output)["cases"] < 32
+
+
+def test_bad_flags_are_clear_errors(db):
+    for args, needle in ((["--region", "neck"], "--region"), (["--etiology", "kidneys"], "--etiology"),
+                         (["--level", "C9"], "C9"), (["--source", "nope"], "nope"), (["--format", "xml"], "--format")):
+        result = runner.invoke(app, ["--db", str(db), "stats", *args])
+        assert result.exit_code == 1, args
+        assert needle in result.output
+
+
+def test_import_table_dry_run_then_import_then_error(db, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    table = tmp_path / "t3.csv"
+    table.write_text("First author,Year,Sex,Age,Level,Cause,Treatment\nZeta,1988,F,33,T7-T8,N,Excision\n"
+                     "This report,,M,81,S1,RF,Observation\n", encoding="utf-8")
+    result = runner.invoke(app, ["--db", str(db), "import-table", str(table), "--spec", str(spec), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "2 rows" in said and "dry run" in said
+    result = runner.invoke(app, ["--db", str(db), "import-table", str(table), "--spec", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert "2 added" in " ".join(result.output.split())
+    shown = runner.invoke(app, ["--db", str(db), "stats", "--source", "doe-2021-table3", "--format", "json"])
+    assert json.loads(shown.output)["sacral"] == 1
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("First author,Year,Sex,Age,Level,Cause,Treatment\nEta,1990,F,40,L1,XX,Excision\n", encoding="utf-8")
+    before = runner.invoke(app, ["--db", str(db), "stats", "--format", "json"]).output
+    result = runner.invoke(app, ["--db", str(db), "import-table", str(bad), "--spec", str(spec), "--source-id", "eta"])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "line 2, column cause" in said and "N = none_reported" in said
+    assert runner.invoke(app, ["--db", str(db), "stats", "--format", "json"]).output == before
+
+
+@pytest.mark.corpus
+def test_import_review_text_without_spec_uses_the_packaged_one(db, corpus_dir):
+    review = corpus_dir / "review-c4c6-peritoneal-dialysis-table1.txt"
+    result = runner.invoke(app, ["--db", str(db), "import-table", str(review), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "32 rows" in " ".join(result.output.split())
+
+
+def test_report_writes_html_and_says_where(db, tmp_path):
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["--db", str(db), "report", "--output", str(out), "--etiology", "dialysis"])
+    assert result.exit_code == 0, result.output
+    assert "Report written to" in " ".join(result.output.split())
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 5

@@ -1,0 +1,210 @@
+"""REST API through the in-process client, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _webenv import CURATOR, WebEnv
+
+GUO = "guo-2017-c4-c6"  # the review's own patient: text says woman, table says M
+
+
+def test_list_gives_every_patient_with_paging(env: WebEnv) -> None:
+    r = env.client.get("/api/cases", params={"limit": 10, "offset": 30})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["total"] == 34
+    assert len(body["items"]) == 4
+
+
+def test_filters_narrow_the_list(env: WebEnv) -> None:
+    c = env.client
+    cervical = c.get("/api/cases", params={"region": "cervical", "limit": 100}).json()
+    assert 0 < cervical["total"] < 34
+    c2 = c.get("/api/cases", params={"level": "C2", "limit": 100}).json()
+    assert all("C2" in item["levels"] or "C1-C" in item["levels"] or "-C" in item["levels"] for item in c2["items"])
+    assert any(item["id"].startswith("tuy-2008") for item in c2["items"])
+    women = c.get("/api/cases", params={"sex": "female", "limit": 100}).json()
+    men = c.get("/api/cases", params={"sex": "male", "limit": 100}).json()
+    assert women["total"] + men["total"] <= 34
+    dialysis = c.get("/api/cases", params={"etiology": "dialysis", "limit": 100}).json()
+    assert dialysis["total"] >= 9
+    found = c.get("/api/cases", params={"q": "Tuy"}).json()
+    assert [i["id"] for i in found["items"]] == [next(i["id"] for i in c2["items"] if i["id"].startswith("tuy"))]
+
+
+def test_sort_by_age_descending(env: WebEnv) -> None:
+    items = env.client.get("/api/cases", params={"sort": "-age", "limit": 3}).json()["items"]
+    assert items[0]["age"] == "90"
+
+
+BAD_FILTERS: list[dict[str, object]] = [
+    {"level": "C9"}, {"sort": "colour"}, {"age_min": 50, "age_max": 10}, {"region": "skull"}, {"status": "approved"},
+    {"etiology": "bad luck"},
+]
+
+
+def test_bad_filters_are_named_not_crashed(env: WebEnv) -> None:
+    for params in BAD_FILTERS:
+        r = env.client.get("/api/cases", params=params)
+        assert r.status_code in (400, 422), params
+        assert r.json()["detail"]
+
+
+def test_get_case_with_provenance_and_conflict(env: WebEnv) -> None:
+    r = env.client.get(f"/api/cases/{GUO}")
+    assert r.status_code == 200
+    case = r.json()
+    assert case["levels"] == ["C4", "C5", "C6"]
+    assert any(c["field"] == "sex" and not c["resolved"] for c in case["conflicts"])
+    assert {p["source_id"] for p in case["provenance"]} >= {"guo-2017"}
+
+
+def test_unknown_case_is_404_with_a_hint(env: WebEnv) -> None:
+    r = env.client.get("/api/cases/guo-2017-c4-c7")
+    assert r.status_code == 404
+    assert GUO in r.json()["detail"]
+
+
+WRITES = [
+    ("post", "/api/cases", {"source_id": "guo-2017", "record_id": "x", "case": {"age_years": 40}}),
+    ("patch", f"/api/cases/{GUO}", {"sex": "male"}),
+    ("put", f"/api/cases/{GUO}/status", {"status": "reviewed"}),
+]
+
+
+ANONYMOUS = [{}, {"Authorization": "Bearer cs_not-a-token"}, {"Authorization": "Basic abc"}]
+
+
+def test_anonymous_writes_are_refused_and_nothing_is_stored(env: WebEnv) -> None:
+    before = env.snapshot()
+    for method, path, body in WRITES:
+        for headers in ANONYMOUS:
+            r = env.client.request(method, path, json=body, headers=headers)
+            assert r.status_code == 401, (method, path, headers)
+            assert r.headers.get("www-authenticate", "").startswith("Bearer")
+    assert env.snapshot() == before
+
+
+def test_session_cookie_does_not_authorise_api_writes(env: WebEnv) -> None:
+    from _webenv import login
+
+    assert login(env.client) == 303
+    before = env.snapshot()
+    assert env.client.patch(f"/api/cases/{GUO}", json={"sex": "male"}).status_code == 401
+    assert env.snapshot() == before
+
+
+def test_curator_update_is_audited_with_before_and_after(env: WebEnv) -> None:
+    r = env.client.patch(f"/api/cases/{GUO}", json={"sex": "female", "levels": ["C4-C6"], "age_years": 55},
+                         headers=env.auth())
+    assert r.status_code == 200, r.text
+    case = r.json()
+    assert case["sex"] == "female"
+    assert next(c for c in case["conflicts"] if c["field"] == "sex")["resolved"] is True
+    audit = env.client.get(f"/api/cases/{GUO}/audit").json()
+    last = audit[-1]
+    assert last["actor"] == CURATOR and last["action"] == "update"
+    assert last["after"]["sex"] == "female" and "sex" in last["before"]
+
+
+def test_invalid_update_is_refused_and_nothing_changes(env: WebEnv) -> None:
+    before = env.snapshot()
+    r = env.client.patch(f"/api/cases/{GUO}", json={"levels": ["L4-C2"]}, headers=env.auth())
+    assert r.status_code == 400
+    assert "L4-C2" in r.json()["detail"]
+    assert env.client.patch(f"/api/cases/{GUO}", json={}, headers=env.auth()).status_code == 400
+    assert env.client.patch(f"/api/cases/{GUO}", json={"etiology": ["bad luck"]}, headers=env.auth()).status_code == 400
+    assert env.snapshot() == before
+
+
+def test_review_status_moves_one_step_at_a_time(env: WebEnv) -> None:
+    put = env.client.put
+    assert put(f"/api/cases/{GUO}/status", json={"status": "published"}, headers=env.auth()).status_code == 409
+    assert put(f"/api/cases/{GUO}/status", json={"status": "reviewed"}, headers=env.auth()).json()["review_status"] == "reviewed"
+    assert put(f"/api/cases/{GUO}/status", json={"status": "published"}, headers=env.auth()).json()["review_status"] == "published"
+    actions = [e["action"] for e in env.client.get(f"/api/cases/{GUO}/audit").json()]
+    assert actions.count("review_status") == 2
+
+
+def test_create_a_new_case_from_a_new_source(env: WebEnv) -> None:
+    body = {
+        "source": {"id": "doe-2031", "authors": ["Doe J", "Roe R"], "year": 2031, "title": "A lumbar case"},
+        "record_id": "patient",
+        "case": {"age_years": 61, "sex": "male", "levels": ["L3-L4"], "etiology": ["hemodialysis"],
+                 "treatments": [{"code": "resection"}], "label": "Doe 2031"},
+    }
+    r = env.client.post("/api/cases", json=body, headers=env.auth())
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["added"] == 1 and len(out["case_ids"]) == 1
+    case = env.client.get(f"/api/cases/{out['case_ids'][0]}").json()
+    assert case["levels"] == ["L3", "L4"] and case["review_status"] == "needs_review"
+    assert env.client.get("/api/cases").json()["total"] == 35
+
+
+def test_create_needs_exactly_one_source(env: WebEnv) -> None:
+    before = env.snapshot()
+    r = env.client.post("/api/cases", json={"record_id": "p", "case": {"age_years": 3}}, headers=env.auth())
+    assert r.status_code == 400
+    r = env.client.post("/api/cases", json={"source_id": "nowhere-1999", "case": {"age_years": 3}}, headers=env.auth())
+    assert r.status_code == 404
+    assert env.snapshot() == before
+
+
+def test_stats_reproduce_the_registry_counts(env: WebEnv) -> None:
+    s = env.client.get("/api/stats").json()
+    assert s["cases"] == 34
+    assert s["cervical"] + s["thoracic"] + s["lumbar"] + s.get("sacral", 0) + s.get("region_unknown", 0) == 34
+    dialysis = env.client.get("/api/stats", params={"etiology": "dialysis"}).json()
+    assert dialysis["cases"] == dialysis["dialysis_related"]
+
+
+def test_hpo_autocomplete(env: WebEnv) -> None:
+    hits = env.client.get("/api/hpo", params={"q": "neck pa"}).json()
+    assert {"id": "HP:0030833", "label": "Neck pain"} in hits
+    assert env.client.get("/api/hpo", params={"q": "HP:0030833"}).json()[0]["label"] == "Neck pain"
+    assert env.client.get("/api/hpo", params={"q": "x"}).json() == []
+
+
+def test_assess_explains_tumoral_calcinosis(env: WebEnv) -> None:
+    patient = {"age_years": 52, "sex": "female", "levels": ["C2-C3"], "history": ["hemodialysis", "scleroderma"],
+               "observed": ["HP:0030833"],
+               "labs": [{"analyte": "phosphate", "value": 7.1, "unit": "mg/dL"},
+                        {"analyte": "calcium", "value": 2.4, "unit": "mmol/L"}]}
+    r = env.client.post("/api/assess", json=patient)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    top = out["differential"][0]
+    assert top["key"] == "tumoral_calcinosis"
+    assert top["explanation"]
+    assert abs(sum(d["probability"] for d in out["differential"]) - 1) < 1e-4  # each rounded to 6 places
+    assert out["similar_cases"] and out["management"]
+
+
+def test_assess_names_bad_input(env: WebEnv) -> None:
+    r = env.client.post("/api/assess", json={"observed": ["HP:9999999"]})
+    assert r.status_code == 400
+    assert "HP:9999999" in r.json()["detail"]
+    r = env.client.post("/api/assess", json={"observed": ["HP:0030833"], "excluded": ["HP:0030833"]})
+    assert r.status_code == 400
+
+
+@pytest.mark.corpus
+def test_extract_the_scleroderma_report(env: WebEnv, corpus_dir: Path) -> None:
+    text = (corpus_dir / "tuy-2008-c2c3-scleroderma.txt").read_text(encoding="utf-8")
+    before = env.snapshot()
+    r = env.client.post("/api/extract", json={"text": text, "name": "tuy.txt"})
+    assert r.status_code == 200, r.text
+    cases = r.json()["cases"]
+    assert len(cases) == 1
+    assert {"C2", "C3"} <= set(cases[0]["levels"])
+    assert any(p["evidence"] for p in cases[0]["provenance"] if p["field"] == "levels")
+    assert env.snapshot() == before
+
+
+def test_openapi_schema_lists_the_resources(env: WebEnv) -> None:
+    paths = env.client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/cases", "/api/cases/{case_id}", "/api/stats", "/api/extract", "/api/assess"} <= set(paths)
+    assert {"get", "post"} <= set(paths["/api/cases"]) and "patch" in paths["/api/cases/{case_id}"]
