@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/calcispine report
+	$(BIN)/calcispine serve
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \

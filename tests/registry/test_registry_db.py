@@ -10,6 +10,7 @@ from sqlalchemy import event, inspect
 from calcispine.config import Settings
 from calcispine.model import CaseFilter, Level, Region, ReviewStatus, Sex, Source, SourceRef, parse_levels
 from calcispine.registry import (
+    Base,
     Dataset,
     Registry,
     RegistryError,
@@ -17,7 +18,6 @@ from calcispine.registry import (
     embedded_dataset,
     open_registry,
 )
-from calcispine.registry._schema import Base
 
 
 def test_embedded_registry_has_34_patients_3_merged_and_the_sex_conflict(registry: Registry) -> None:

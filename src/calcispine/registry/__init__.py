@@ -10,9 +10,10 @@ from ._codec import case_from_dict, case_to_dict, decode_field, encode_field, so
 from ._dataset import Dataset, DatasetError, embedded_dataset, load_corpus_cases, load_sources
 from ._merge import MergeResult, combine_records, merge_records, record_locator, record_source, same_patient
 from ._registry import EDITABLE_FIELDS, AuditEntry, ImportReport, Registry, RegistryError, migrate, open_registry
+from ._schema import Base
 
 __all__ = [
-    "EDITABLE_FIELDS", "AuditEntry", "Dataset", "DatasetError", "ImportReport", "MergeResult", "Registry",
+    "EDITABLE_FIELDS", "AuditEntry", "Base", "Dataset", "DatasetError", "ImportReport", "MergeResult", "Registry",
     "RegistryError", "case_from_dict", "case_to_dict", "combine_records", "decode_field", "embedded_dataset",
     "encode_field", "load_corpus_cases", "load_sources", "merge_records", "migrate", "open_registry",
     "record_locator", "record_source", "same_patient", "source_from_dict", "source_to_dict",

@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Boolean, DateTime, Engine, ForeignKey, Index, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from calcispine.registry._schema import Base
+from calcispine.registry import Base
 
 __all__ = [
     "AccountError", "AccountStore", "ApiTokenRow", "LoginAttemptRow", "RateLimited", "User", "UserRow",

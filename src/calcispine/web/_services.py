@@ -50,8 +50,7 @@ def _extract_api() -> tuple[Any, Any, Any]:
 
     if hasattr(ex, "extract_case") and hasattr(ex, "read_document"):
         return ex.extract_case, ex.read_document, ex.Document
-    from calcispine.extract._document import Document, read_document
-    from calcispine.extract._extractor import extract_case
+    from calcispine.extract import Document, extract_case, read_document
 
     return extract_case, read_document, Document
 
