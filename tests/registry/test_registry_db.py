@@ -162,6 +162,21 @@ def test_an_invalid_record_rejects_the_whole_import(registry: Registry) -> None:
     assert _snapshot(registry) == before
 
 
+def test_the_text_behind_an_extracted_source_is_kept_with_it_or_not_at_all(registry: Registry) -> None:
+    ds = _extra_dataset()
+    text = "A made-up report: a calcified mass at C4-C5 in a 31-year-old man.\n"
+    bad = Dataset(ds.sources, ds.records, texts={"new-2020": text, "nowhere-1999": "orphan text"})
+    before = _snapshot(registry)
+    with pytest.raises(RegistryError, match="nowhere-1999"):
+        registry.import_dataset(bad, actor="tester")
+    assert _snapshot(registry) == before and registry.source_text("new-2020") is None
+    registry.import_dataset(Dataset(ds.sources, ds.records, texts={"new-2020": text}), actor="tester")
+    assert registry.source_text("new-2020") == text
+    assert registry.source_text("guo-2017") is None  # the embedded data ships no sentences
+    registry.reset(actor="tester")
+    assert registry.source_text("new-2020") is None and registry.count_cases() == 34
+
+
 def test_importing_a_new_report_of_a_stored_patient_merges_it(registry: Registry) -> None:
     src = Source("carlson-2007", authors=("Carlson AP",), year=2007, kind="case_report")
     stored = registry.get_case("carlson-2007-c4-c5")

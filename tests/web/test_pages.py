@@ -178,7 +178,7 @@ def test_extract_page_highlights_and_curator_saves(sqlite_env: WebEnv, corpus_di
     login(c)
     page = c.post("/extract", data={"csrf_token": csrf_from(c.get("/extract").text), "text": text}).text
     assert "Save for review" in page
-    fields = dict(re.findall(r'<input type="hidden" name="(\w+_json)" value="([^"]*)"', page))
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+_json|source_text)" value="([^"]*)"', page))
     import html as html_lib
 
     data = {k: html_lib.unescape(v) for k, v in fields.items()}
@@ -189,6 +189,11 @@ def test_extract_page_highlights_and_curator_saves(sqlite_env: WebEnv, corpus_di
     case_id = r.headers["location"].rsplit("/", 1)[1]
     case = sqlite_env.registry.get_case(case_id)
     assert case.review_status.value == "needs_review"
+    shown = c.get(f"/cases/{case_id}").text
+    in_place = shown[shown.index("<h2>Source text</h2>"):]
+    marks = re.findall(r'<mark title="([^"]*)"[^>]*>([^<]*)</mark>', in_place)
+    assert any("levels" in t and "C2" in m for t, m in marks), marks[:5]
+    assert "needs review" in shown
 
 
 def test_assess_page_explains(sqlite_env: WebEnv) -> None:

@@ -109,7 +109,8 @@ def extract_command(
         reg = open_registry(cfg)
         for res in results:
             try:
-                reg.import_dataset(Dataset(sources=(res.source,), records=res.cases), actor="extract")
+                reg.import_dataset(Dataset(sources=(res.source,), records=res.cases,
+                                           texts={res.source.id: res.document.text}), actor="extract")
             except Exception as exc:
                 failures.append(f"{res.document.name}: not added to the registry: {exc}")
     for msg in failures:

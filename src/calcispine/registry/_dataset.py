@@ -6,8 +6,8 @@ file, the entry and the field so a curator can fix it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
@@ -50,6 +50,8 @@ class Dataset:
 
     sources: tuple[Source, ...]
     records: tuple[Case, ...]
+    texts: Mapping[str, str] = field(default_factory=dict)
+    """Source id -> the text its records' evidence offsets point into (extracted reports only)."""
 
     def source_map(self) -> dict[str, Source]:
         return {s.id: s for s in self.sources}

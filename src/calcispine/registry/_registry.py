@@ -9,6 +9,7 @@ audit entry; an import that fails anywhere leaves the registry as it was.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -63,6 +64,7 @@ from ._schema import (
     ConflictRow,
     RecordRow,
     SourceRow,
+    SourceTextRow,
 )
 
 __all__ = ["EDITABLE_FIELDS", "AuditEntry", "ImportReport", "Registry", "RegistryError", "open_registry"]
@@ -388,6 +390,12 @@ class Registry:
                 raise KeyError(f"no source {source_id!r} in the registry{hint}")
             return source_from_dict(row.payload)
 
+    def source_text(self, source_id: str) -> str | None:
+        """The stored text of an extracted source (what its evidence offsets index), or None."""
+        with self._read() as s:
+            row = s.get(SourceTextRow, source_id)
+            return row.text if row is not None else None
+
     def conflicts(self) -> list[tuple[str, Conflict]]:
         """Every recorded disagreement between sources, with the case it belongs to."""
         with self._read() as s:
@@ -424,7 +432,7 @@ class Registry:
         try:
             with self._write() as s:
                 for table in (AuditRow, ConflictRow, CaseSourceRow, CaseTreatmentRow, CaseEtiologyRow, CaseFindingRow,
-                              CaseLevelRow, RecordRow, CaseRow):
+                              CaseLevelRow, RecordRow, CaseRow, SourceTextRow):
                     s.execute(delete(table))
                 s.execute(delete(SourceRow).where(SourceRow.part_of.is_not(None)))
                 s.execute(delete(SourceRow))
@@ -440,6 +448,11 @@ class Registry:
         vocab = load_vocabulary()
         known = {**stored_sources, **ds.source_map()}
         seen: set[tuple[str, str]] = set()
+        for sid, text in ds.texts.items():
+            if sid not in known:
+                errors.append(DataIssue(IssueLevel.ERROR, f"text of source {sid}", "not a source of the dataset or the registry"))
+            elif not text.strip():
+                errors.append(DataIssue(IssueLevel.ERROR, f"text of source {sid}", "is empty"))
         for s in ds.sources:
             if s.part_of is not None and s.part_of not in known:
                 errors.append(DataIssue(IssueLevel.ERROR, f"source {s.id}", f"part_of {s.part_of!r} is not a known source"))
@@ -494,6 +507,15 @@ class Registry:
                     src.kind, src.first_author, src.year, src.part_of, payload)
             s.flush()
         smap = {**stored_sources, **ds.source_map()}
+        for sid, text in ds.texts.items():
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            trow = s.get(SourceTextRow, sid)
+            if trow is None:
+                s.add(SourceTextRow(source_id=sid, sha256=digest, text=text))
+            elif trow.sha256 != digest:
+                issues.append(DataIssue(IssueLevel.INFO, f"source {sid}", "stored text replaced by the imported one"))
+                trow.sha256, trow.text = digest, text
+        s.flush()
 
         stored_keys = {(a, b) for a, b in s.execute(select(RecordRow.source_id, RecordRow.record_id))}
         matcher = RecordMatcher(smap)

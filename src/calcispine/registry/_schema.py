@@ -15,7 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "AuditRow", "Base", "CaseEtiologyRow", "CaseFindingRow", "CaseLevelRow", "CaseRow", "CaseSourceRow",
-    "CaseTreatmentRow", "ConflictRow", "RecordRow", "SourceRow",
+    "CaseTreatmentRow", "ConflictRow", "RecordRow", "SourceRow", "SourceTextRow",
 ]
 
 ID = String(200)
@@ -33,6 +33,16 @@ class SourceRow(Base):
     year: Mapped[int | None] = mapped_column(Integer)
     part_of: Mapped[str | None] = mapped_column(ID, ForeignKey("sources.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SourceTextRow(Base):
+    """The text a source's evidence offsets point into (kept for extracted reports, so a case page can
+    show each value highlighted in place); never shipped for the embedded data."""
+
+    __tablename__ = "source_texts"
+    source_id: Mapped[str] = mapped_column(ID, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
 
 
 class CaseRow(Base):

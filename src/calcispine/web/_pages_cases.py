@@ -13,7 +13,7 @@ from calcispine.registry import RegistryError
 
 from ._core import PAGE_SIZES, SORTS, ClientError, Ctx, Filter, check_csrf, require_curator_session
 from ._editing import EDIT_FIELDS, edit_values, parse_edit
-from ._render import case_rows, short_citation
+from ._render import case_rows, evidence_spans, highlight, short_citation
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -132,10 +132,18 @@ def case_page(request: Request, ctx: Ctx, case_id: str) -> Response:
     audit = list(reversed(ctx.registry.audit_log(case_id)))
     case_sources = [sources[s] for s in case.source_ids if s in sources]
     parents = {s.part_of: sources[s.part_of] for s in case_sources if s.part_of and s.part_of in sources}
+    texts = []
+    for r in records:
+        if not r.source_ids:
+            continue
+        sid = r.source_ids[0]
+        text = ctx.registry.source_text(sid)
+        if text:
+            texts.append((short_citation(sources.get(sid), sid), highlight(text, evidence_spans(r))))
     return ctx.templates.TemplateResponse(request, "case.html", {
         "case": case, "rows": case_rows(case, sources), "sources": case_sources, "parents": parents,
         "records": [(r, short_citation(sources.get(r.source_ids[0]) if r.source_ids else None, r.id)) for r in records],
-        "audit": audit, "moves": [m.value for m in STATUS_MOVES[case.review_status]],
+        "source_texts": texts, "audit": audit, "moves": [m.value for m in STATUS_MOVES[case.review_status]],
         "saved": request.query_params.get("saved"),
         "title": case.label or case.id,
     })

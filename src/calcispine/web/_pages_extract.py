@@ -65,7 +65,7 @@ async def extract_submit(request: Request, ctx: Ctx) -> Response:
             "values": edit_values(case), "case_json": json.dumps(case_to_dict(case)),
         })
     user = session_user(request)
-    return _page(request, ctx, text=text if text else doc_text, result=result, views=views,
+    return _page(request, ctx, text=text if text else doc_text, result=result, views=views, source_text=doc_text,
                  source_json=json.dumps(source_to_dict(result.source)), can_save=bool(user and user.is_curator),
                  issues=[str(i) for i in result.issues])
 
@@ -91,7 +91,13 @@ async def extract_save(request: Request, ctx: Ctx) -> Response:
                 else:
                     d[name] = value
         corrected = case_from_dict({**d, "source_ids": [source.id], "review_status": "needs_review"})
-        report = ctx.registry.import_dataset(Dataset(sources=(source,), records=(corrected,)), actor=user.name)
+        source_text = str(form.get("source_text") or "").replace("\r\n", "\n")
+        if len(source_text) > ctx.settings.max_text_chars:
+            raise ValueError(f"the source text has {len(source_text):,} characters, over the limit of "
+                             f"{ctx.settings.max_text_chars:,}")
+        texts = {source.id: source_text} if source_text.strip() else {}
+        report = ctx.registry.import_dataset(Dataset(sources=(source,), records=(corrected,), texts=texts),
+                                             actor=user.name)
     except (ValueError, RegistryError) as exc:
         raise ClientError(f"the case was not saved: {exc}") from exc
     invalidate(ctx)
