@@ -125,3 +125,44 @@ def test_phenopacket_input_ignores_the_stated_disease(assessor: Assessor) -> Non
 def test_bad_input_is_a_clear_error(assessor: Assessor, data: dict, message: str) -> None:
     with pytest.raises(AssessInputError, match=message):
         assessor.assess(patient_from_mapping(data))
+
+
+def test_a_phrase_shows_only_the_features_its_kind_of_input_can_show(assessor: Assessor) -> None:
+    a = assessor.assess(patient_from_mapping({
+        "imaging": ["densely calcified amorphous calcification behind the lamina"],
+        "pathology": ["amorphous calcified material with giant cells"],
+    }))
+    present = a.evidence.present
+    assert "amorphous_calcification" in present and "amorphous_deposits_histiocytes" in present
+    assert all(why.startswith("imaging") for why in present["amorphous_calcification"])
+    assert all(why.startswith("pathology") for why in present["amorphous_deposits_histiocytes"])
+    assert "site_dens" not in present  # "densely" is not the dens
+
+
+def test_an_atlantoaxial_lesion_counts_its_level_once(assessor: Assessor) -> None:
+    a = assessor.assess(patient_from_mapping({"age_years": 70, "levels": "C1-C2"}))
+    assert "region_craniocervical" in a.evidence.present and "region_cervical" not in a.evidence.present
+    b = assessor.assess(patient_from_mapping({"age_years": 70, "levels": "C2-C3"}))
+    assert "region_cervical" in b.evidence.present
+
+
+def test_a_corticated_lobulated_calcified_facet_mass_is_tumoral_calcinosis_not_gout(assessor: Assessor) -> None:
+    p = patient_from_mapping({
+        "age_years": 64, "sex": "male", "levels": "L4-L5",
+        "imaging": ["calcified multilobulated mass with a corticated rim next to the L4-L5 facet"],
+    })
+    a = assessor.assess(p)
+    assert a.top.entity == "tumoral_calcinosis"
+    assert a.rank_of("tumoral_calcinosis") < a.rank_of("spinal_gout")
+    lrs = {x.feature: x.lr for x in a.top.explanation}
+    assert lrs["peripheral_cortication"] > 1 and lrs["calcified_mass"] > 1
+
+
+def test_crowned_dens_leads_as_its_own_presentation(assessor: Assessor) -> None:
+    a = assessor.assess(patient_from_mapping({
+        "age_years": 78, "sex": "female", "levels": "C1-C2", "observed": ["HP:0030833", "HP:0025258"],
+        "features": {"acute_onset": True}, "imaging": ["halo of calcification around the dens on CT"],
+    }))
+    assert a.top.entity == "cppd" and a.top.presentation == "periodontoid"
+    assert a.rank_of("cppd") == 1
+    assert a.to_dict()["differential"][0]["presentation"] == "periodontoid"

@@ -44,3 +44,19 @@ def test_typical_tumoral_calcinosis_still_leads_despite_its_rare_prior(assessor:
     prior = pretest_probabilities(assessor.kb)
     assert prior["tumoral_calcinosis"] < prior["spinal_gout"] < prior["cppd"]
     assert a.top.entity == "tumoral_calcinosis"
+
+
+def test_history_frequencies_count_every_row_that_states_a_cause(assessor: Assessor) -> None:
+    """'none_reported' rows are in the denominator, as in the review's own count (9 of 32 on dialysis)."""
+    _, estimates = assessor.knowledge_for(None)
+    dialysis = next(e for e in estimates if e.entity == "tumoral_calcinosis" and e.feature == "dialysis")
+    tc_rows = [c for c in assessor.cases if c.diagnosis and "calcinosis" in c.diagnosis.label.lower()]
+    assert dialysis.cases == sum(1 for c in tc_rows if c.etiology)
+    assert dialysis.with_feature < dialysis.cases / 2
+    assert 0.2 < dialysis.frequency < 0.35
+
+
+def test_the_criterion_also_reads_as_a_peripherally_corticated_calcified_mass(assessor: Assessor) -> None:
+    row = next(c for c in assessor.cases if c.id.startswith("watanabe-2000"))
+    a = assessor.assess(patient_from_case(row), exclude=row.id)
+    assert {"peripheral_cortication", "calcified_mass", "lobulated_calcification"} <= set(a.evidence.present)

@@ -84,3 +84,34 @@ def test_a_prior_in_an_unknown_class_is_rejected() -> None:
     data["entities"]["osteoblastoma"]["prior"]["class"] = "frequent"
     with pytest.raises(ValueError, match="prior class 'frequent'"):
         parse_knowledge(yaml.safe_dump(data))
+
+
+def test_presentation_shares_must_sum_to_one() -> None:
+    data = copy.deepcopy(_raw())
+    data["entities"]["cppd"]["presentations"]["periodontoid"]["share"] = 0.9
+    with pytest.raises(ValueError, match="presentation shares sum to 1.30"):
+        parse_knowledge(yaml.safe_dump(data))
+
+
+def test_a_feature_given_an_unknown_feature_is_rejected() -> None:
+    data = copy.deepcopy(_raw())
+    data["features"]["site_dens"]["given"] = "region_moon"
+    with pytest.raises(ValueError, match="given 'region_moon'"):
+        parse_knowledge(yaml.safe_dump(data))
+
+
+def test_an_own_registry_prior_strength_must_say_why() -> None:
+    data = copy.deepcopy(_raw())
+    del data["entities"]["capnon"]["registry_prior_basis"]
+    with pytest.raises(ValueError, match="registry_prior_basis"):
+        parse_knowledge(yaml.safe_dump(data))
+
+
+def test_cppd_presentations_are_both_reported_under_the_cppd_name(kb: KnowledgeBase) -> None:
+    cppd = kb.entities["cppd"]
+    assert set(cppd.presentations) == {"periodontoid", "ligament_facet"}
+    assert all(p.label.startswith("calcium pyrophosphate deposition") for p in cppd.presentations.values())
+    # the whole-entity frequency is the share-weighted mixture of the presentations
+    mix = sum(p.share * kb.frequency("cppd", "site_dens", k) for k, p in cppd.presentations.items())
+    assert kb.frequency("cppd", "site_dens") == pytest.approx(mix)
+    assert kb.frequency("cppd", "site_dens", "periodontoid") > 0.8 > kb.frequency("cppd", "site_dens", "ligament_facet")

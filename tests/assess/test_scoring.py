@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calcispine.assess import Evidence, pretest_probabilities, score
+from calcispine.assess._scoring import unit_priors
 from calcispine.knowledge._differential import load_differential
 
 KB = load_differential()
@@ -44,6 +45,7 @@ def test_order_of_findings_does_not_change_the_result(present: list[str], absent
 @settings(max_examples=60, deadline=None)
 @given(findings, findings)
 def test_a_finding_typical_of_the_leader_never_lowers_its_probability(present: list[str], absent: list[str]) -> None:
+    """Typical: no other candidate (entity or presentation) has the finding more often, given what is known."""
     ev = _evidence(present, absent)
     before = score(ev, KB)
     lead = before[0]
@@ -51,20 +53,42 @@ def test_a_finding_typical_of_the_leader_never_lowers_its_probability(present: l
     for feat in BINARY:
         if feat in known:
             continue
-        f_lead = KB.frequency(lead.entity, feat)
-        if all(f_lead >= KB.frequency(e, feat) for e in KB.entities):
+        f_lead = KB.conditional_frequency(lead.entity, feat, lead.presentation, ev.present)
+        if all(f_lead >= KB.conditional_frequency(e, feat, p, ev.present) for e, p in KB.units):
             after = score(_evidence([*present, feat], absent), KB)
-            p_after = next(c.probability for c in after if c.entity == lead.entity)
+            p_after = next(c.probability for c in after if c.key == lead.key)
             assert p_after >= lead.probability - 1e-12, feat
+
+
+def test_a_typical_finding_raises_the_leader_when_the_region_is_known() -> None:
+    """The same property where a finding is conditional on another (the dens given C1)."""
+    ev = Evidence(present={"region_craniocervical": ("t",), "age_60_plus": ("t",)})
+    before = score(ev, KB)
+    lead = before[0]
+    after = score(Evidence(present={**ev.present, "site_dens": ("t",)}), KB)
+    assert lead.entity == "cppd" and lead.presentation == "periodontoid"
+    assert next(c.probability for c in after if c.key == lead.key) > lead.probability
 
 
 def test_without_findings_the_ranking_is_the_prior_and_ties_are_broken_by_name() -> None:
     cands = score(Evidence(), KB)
-    prior = pretest_probabilities(KB)
-    assert all(math.isclose(c.probability, prior[c.entity]) for c in cands)
-    assert [c.entity for c in cands] == sorted(KB.entities, key=lambda e: (-prior[e], KB.entities[e].label))
+    prior = unit_priors(KB, pretest_probabilities(KB))
+    assert all(math.isclose(c.probability, prior[(c.entity, c.presentation)]) for c in cands)
+    assert math.isclose(sum(c.probability for c in cands), 1.0)
+    order = sorted(cands, key=lambda c: (-prior[(c.entity, c.presentation)], c.label))
+    assert [c.key for c in cands] == [c.key for c in order]
     uniform = score(Evidence(), KB, pretest_probabilities(KB, uniform=True))
-    assert [c.label for c in uniform] == sorted(c.label for c in uniform)
+    single = [c.label for c in uniform if c.presentation is None]
+    assert single == sorted(single)
+    assert len({round(c.probability, 12) for c in uniform if c.presentation is None}) == 1
+
+
+def test_presentations_share_their_entity_prior() -> None:
+    prior = pretest_probabilities(KB, uniform=True)
+    units = unit_priors(KB, prior)
+    cppd = [p for (e, _), p in units.items() if e == "cppd"]
+    assert len(cppd) == 2 and math.isclose(sum(cppd), prior["cppd"])
+    assert math.isclose(sum(units.values()), 1.0)
 
 
 def test_priors_follow_the_frequency_classes_and_sum_to_one() -> None:

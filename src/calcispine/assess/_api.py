@@ -56,6 +56,7 @@ class Assessment:
         return self.differential[0]
 
     def rank_of(self, entity: str) -> int:
+        """Rank of the entity's best-placed candidate (an entity with presentations has several)."""
         for i, c in enumerate(self.differential, 1):
             if c.entity == entity:
                 return i
@@ -67,7 +68,8 @@ class Assessment:
             "patient_id": self.patient_id,
             "differential": [
                 {
-                    "diagnosis": c.label, "key": c.entity, "id": c.id, "identifiers": list(c.identifiers),
+                    "diagnosis": c.label, "key": c.entity, "presentation": c.presentation,
+                    "id": c.id, "identifiers": list(c.identifiers),
                     "probability": round(c.probability, 6), "pretest": round(c.pretest, 6),
                     "explanation": [
                         {"feature": x.feature, "label": x.label, "status": "present" if x.present else "excluded",
@@ -157,7 +159,7 @@ class Assessor:
         ev = self._evidence(patient)
         diff = score(ev, kb, pretest_probabilities(kb, uniform=self.priors == "uniform"))
         known = set(ev.present) | set(ev.absent)
-        checks = next_checks(diff, kb, known)
+        checks = next_checks(diff, kb, known, present=set(ev.present))
         renal = "dialysis" in ev.present or "chronic_kidney_disease" in ev.present
         labs = interpret_labs(ev, self.labs, renal)
         etiology = assess_etiology(patient, ev, self.vocabulary, labs)

@@ -12,7 +12,7 @@ from ._evidence import HISTORY_KEYS, Evidence
 
 # Features a registry record speaks to: demographics, site along the spine, history, deficit.
 REGISTRY_GROUPS: tuple[str, ...] = ("age", "sex", "region")
-REGISTRY_BINARY: tuple[str, ...] = ("level_c1_c2", "multilevel", *HISTORY_KEYS, "neurological_deficit")
+REGISTRY_BINARY: tuple[str, ...] = ("multilevel", *HISTORY_KEYS, "neurological_deficit")
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,18 @@ def estimate_from_registry(
 ) -> tuple[KnowledgeBase, tuple[EstimatedEntry, ...]]:
     """``kb`` with registry-estimated entities' recordable frequencies replaced.
 
-    f = (k + m * f_literature) / (n + m), m = ``kb.prior_strength``; ``exclude`` leaves one case out.
+    f = (k + m * f_literature) / (n + m), m = the entity's ``registry_prior_strength`` (the size of the
+    literature series behind its figures) or else ``kb.prior_strength``; ``exclude`` leaves one case out.
     Features an entity lists under ``registry_keep_literature`` (the registry's cases were selected
     on them, e.g. a review that excluded scleroderma) keep the literature figure.
+
+    History features (dialysis, CKD, ...) count every case whose record states its cause, including
+    'none_reported': the frequency estimated is how often a case of the entity is *reported* with
+    the condition, the figure a review computes over all its rows (Guo 2017: 9 of 32 dialysis-related,
+    the 14 rows with no particular cause in the denominator). Counting only rows that name some cause
+    would inflate it (9 of 18), and a new patient's stated history is then penalised for lacking it.
+    A case with no cause field at all still does not count.
     """
-    m = kb.prior_strength
     entries: list[EstimatedEntry] = []
     for ekey in sorted(kb.entities):
         ent = kb.entities[ekey]
@@ -52,7 +59,9 @@ def estimate_from_registry(
         own = [c for c in cases if c.id != exclude and entity_of_case(c, kb) == ekey]
         if not own:
             continue
+        m = kb.prior_strength_of(ekey)
         evs = [evidence_of(c) for c in own]
+        states_cause = [bool(c.etiology) for c in own]
         updates: dict[str, Frequency] = {}
         for group in REGISTRY_GROUPS:
             members = kb.groups[group]
@@ -69,7 +78,9 @@ def estimate_from_registry(
         for feat in REGISTRY_BINARY:
             if feat in ent.registry_keep_literature:
                 continue
-            known = [ev for ev in evs if ev.status(feat) is not None]
+            history = feat in HISTORY_KEYS
+            known = [ev for ev, said in zip(evs, states_cause, strict=True)
+                     if ev.status(feat) is not None or (history and said)]
             n = len(known)
             if n == 0:
                 continue

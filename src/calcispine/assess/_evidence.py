@@ -99,6 +99,14 @@ class _Builder:
         return Evidence(present=present, absent=absent, notes=tuple(self.notes), **kw)  # type: ignore[arg-type]
 
 
+def _add_implied(kb: KnowledgeBase, b: _Builder) -> None:
+    """Findings implied by present ones (dialysis: chronic kidney disease) are present too."""
+    for key in sorted(b.present):
+        for implied in kb.features[key].implies:
+            if implied not in b.present:
+                b.add(implied, True, f"implied by {kb.features[key].label}")
+
+
 def _age_band(age: float) -> str:
     if age < 20:
         return "age_0_19"
@@ -110,8 +118,14 @@ def _age_band(age: float) -> str:
 
 
 def _phrase_features(kb: KnowledgeBase, text: str, source: str, b: _Builder) -> None:
+    """Features a phrase names; a feature is read only from the kinds of input it can come from.
+
+    (An imaging phrase never shows a histological feature, nor a pathology phrase a CT sign.)
+    """
     low = text.lower()
     for key, feat in kb.features.items():
+        if source not in feat.sources:
+            continue
         for pat in feat.patterns:
             m = pat.search(low)
             if m:
@@ -158,9 +172,8 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
     if levels:
         text = ", ".join(patient.levels)
         region: Region = levels[0].region
-        b.add(f"region_{region.value}", True, f"most cranial level {levels[0]} ({text})")
-        names = {str(lv) for lv in levels}
-        b.add("level_c1_c2", "C1" in names, f"levels {text}")
+        key = "region_craniocervical" if str(levels[0]) == "C1" else f"region_{region.value}"
+        b.add(key, True, f"most cranial level {levels[0]} ({text})")
         b.add("multilevel", len(levels) >= 3, f"{len(levels)} level(s): {text}")
     # HPO terms, ontology-aware: an observed term matches a feature term it equals or descends from.
     for tid in patient.observed:
@@ -185,10 +198,10 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
             b.add(feat_key, True, f"history: {tag}")
         else:
             _phrase_features(kb, tag.removeprefix("other:"), "history", b)
+    _add_implied(kb, b)
     if patient.history:
-        stated = {_HISTORY_FEATURES.get(t) for t in patient.history}
         for key in HISTORY_KEYS:
-            if key not in stated:
+            if key not in b.present:
                 b.add(key, False, "not among the stated history")
     for comp in patient.compartments:
         _phrase_features(kb, comp, "site", b)
@@ -217,4 +230,5 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
         product = labs.calcium_phosphate_product_of(ca.value, ca.unit, p.value, p.unit)
         b.add("elevated_ca_p_product", product > CA_P_THRESHOLD,
               f"Ca x P = {product:.1f} mg2/dL2 ({'above' if product > CA_P_THRESHOLD else 'below'} {CA_P_THRESHOLD:g})")
+    _add_implied(kb, b)
     return b.build(labs=readings, ca_p_product=product, levels=levels, hpo_terms=patient.observed)

@@ -27,7 +27,7 @@ def _entropy(ps: list[float]) -> float:
 
 
 def next_checks(candidates: tuple[Candidate, ...], kb: KnowledgeBase, known: set[str],
-                top_k: int = 4, limit: int = 8) -> tuple[NextCheck, ...]:
+                top_k: int = 4, limit: int = 8, present: set[str] | None = None) -> tuple[NextCheck, ...]:
     """Expected information gain (bits) over the top-k candidates, grouped by the test that reveals it."""
     top = list(candidates[:top_k])
     probs = [c.probability for c in top]
@@ -38,7 +38,7 @@ def next_checks(candidates: tuple[Candidate, ...], kb: KnowledgeBase, known: set
         feat = kb.features[key]
         if key in known or feat.check is None or feat.group is not None:
             continue
-        f = [_clip(kb.frequency(c.entity, key)) for c in top]
+        f = [_clip(kb.conditional_frequency(c.entity, key, c.presentation, present or set())) for c in top]
         p_pos = sum(p * fi for p, fi in zip(probs, f, strict=True)) / sum(probs)
         post_pos = [p * fi for p, fi in zip(probs, f, strict=True)]
         post_neg = [p * (1 - fi) for p, fi in zip(probs, f, strict=True)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Literal
@@ -11,6 +12,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Basis = Literal["reported", "verbal", "estimate", "registry"]
+Source = Literal["history", "site", "imaging", "pathology"]
+ALL_SOURCES: tuple[Source, ...] = ("history", "site", "imaging", "pathology")
 _HPO_ID = re.compile(r"^HP:\d{7}$")
 
 
@@ -38,14 +41,23 @@ class Citation(BaseModel):
 
 
 class Feature(BaseModel):
-    """Something a clinician can observe or exclude about the patient."""
+    """Something a clinician can observe or exclude about the patient.
+
+    ``given`` names a finding this one can only occur with (the dens is only involved when C1 is):
+    when that finding is present, the score uses this one's frequency conditional on it, so the
+    shared information is not counted twice. ``implies`` lists findings that are present whenever
+    this one is (dialysis means chronic kidney disease), so they are never read as absent.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     label: str
     hpo: tuple[str, ...] = ()
     group: str | None = None
+    given: str | None = None
+    implies: tuple[str, ...] = ()
     default_frequency: float = Field(gt=0.0, lt=1.0)
     phrases: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ALL_SOURCES
     check: str | None = None
     cite: tuple[str, ...]
     note: str | None = None
@@ -82,6 +94,23 @@ class Prior(BaseModel):
     c: tuple[str, ...]
 
 
+class Presentation(BaseModel):
+    """One clinical presentation of an entity, scored as its own candidate under the entity's name.
+
+    Naive-Bayes products assume findings independent given the diagnosis; an entity with distinct
+    presentations (crowned dens versus a ligamentum-flavum mass) breaks that, so each presentation
+    gets its own frequencies (its ``features`` override the entity's) and a ``share`` of the
+    entity's pre-test probability.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    label: str
+    share: float = Field(gt=0.0, le=1.0)
+    basis: str = Field(min_length=1)
+    c: tuple[str, ...]
+    features: dict[str, Frequency] = Field(default_factory=dict)
+
+
 class Entity(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     label: str
@@ -90,11 +119,14 @@ class Entity(BaseModel):
     ids_cite: tuple[str, ...] = ()
     ids_note: str | None = None
     registry_estimated: bool = False
+    registry_prior_strength: float | None = Field(default=None, ge=0.0)
+    registry_prior_basis: str | None = None
     cite: tuple[str, ...]
     typical_age: str
     typical_sites: tuple[str, ...]
     prior: Prior
     features: dict[str, Frequency]
+    presentations: dict[str, Presentation] = Field(default_factory=dict)
     registry_keep_literature: dict[str, str] = Field(default_factory=dict)
 
     def identifiers(self) -> tuple[str, ...]:
@@ -137,6 +169,11 @@ class KnowledgeBase(BaseModel):
 
         for key, feat in self.features.items():
             cites(f"feature {key}", feat.cite, need_identified=False)
+            if feat.given is not None and (feat.given not in self.features or feat.given == key):
+                problems.append(f"feature {key}: given {feat.given!r} is not another feature")
+            bad = [i for i in feat.implies if i not in self.features or i == key]
+            if bad:
+                problems.append(f"feature {key}: implies {bad}, which are not other features")
         groups: dict[str, list[str]] = {}
         for key, feat in self.features.items():
             if feat.group:
@@ -158,12 +195,34 @@ class KnowledgeBase(BaseModel):
                 if fkey not in self.features:
                     problems.append(f"entity {ekey} lists unknown feature {fkey!r}")
                 cites(f"entity {ekey} feature {fkey}", fr.c, need_identified=True)
-            for gname, members in groups.items():
-                listed = [m for m in members if m in ent.features]
-                if listed:
-                    total = sum(self.frequency(ekey, m) for m in members)
-                    if not 0.9 <= total <= 1.1:
-                        problems.append(f"entity {ekey}: {gname} frequencies sum to {total:.2f}, not about 1")
+            if ent.registry_prior_strength is not None and not ent.registry_prior_basis:
+                problems.append(f"entity {ekey}: registry_prior_strength needs a registry_prior_basis saying why")
+            if ent.presentations:
+                if ent.registry_estimated:
+                    problems.append(f"entity {ekey}: registry estimates are not supported for an entity with "
+                                    "presentations")
+                total_share = sum(p.share for p in ent.presentations.values())
+                if not 0.99 <= total_share <= 1.01:
+                    problems.append(f"entity {ekey}: presentation shares sum to {total_share:.2f}, not 1")
+            for pkey, pres in ent.presentations.items():
+                cites(f"entity {ekey} presentation {pkey}", pres.c, need_identified=True)
+                for fkey, fr in pres.features.items():
+                    if fkey not in self.features:
+                        problems.append(f"entity {ekey} presentation {pkey} lists unknown feature {fkey!r}")
+                    cites(f"entity {ekey} presentation {pkey} feature {fkey}", fr.c, need_identified=True)
+            if problems:
+                continue
+            keys: tuple[str | None, ...] = tuple(ent.presentations) or (None,)
+            for unit in keys:
+                where = f"entity {ekey}" + (f" presentation {unit}" if unit else "")
+                for gname, members in groups.items():
+                    own = dict(ent.features)
+                    if unit:
+                        own.update(ent.presentations[unit].features)
+                    if any(m in own for m in members):
+                        total = sum(self.frequency(ekey, m, unit) for m in members)
+                        if not 0.9 <= total <= 1.1:
+                            problems.append(f"{where}: {gname} frequencies sum to {total:.2f}, not about 1")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -171,9 +230,56 @@ class KnowledgeBase(BaseModel):
     def prior_weight(self, entity: str) -> float:
         return self.prior_classes[self.entities[entity].prior.frequency_class]
 
-    def frequency(self, entity: str, feature: str) -> float:
-        fr = self.entities[entity].features.get(feature)
+    def prior_strength_of(self, entity: str) -> float:
+        """How many cases the literature figures of a registry-estimated entity count for."""
+        own = self.entities[entity].registry_prior_strength
+        return self.prior_strength if own is None else own
+
+    def conditional_frequency(self, entity: str, feature: str, presentation: str | None,
+                              present: Collection[str]) -> float:
+        """Frequency of ``feature`` given the findings present: conditional on its ``given`` when that is present."""
+        f = self.frequency(entity, feature, presentation)
+        given = self.features[feature].given
+        if given is not None and given in present:
+            g = self.frequency(entity, given, presentation)
+            return min(f / g, 0.995) if g > 0 else f
+        return f
+
+    def entry(self, entity: str, feature: str, presentation: str | None = None) -> Frequency | None:
+        """The listed frequency (the presentation's over the entity's), or None for the feature default."""
+        ent = self.entities[entity]
+        if presentation is not None:
+            fr = ent.presentations[presentation].features.get(feature)
+            if fr is not None:
+                return fr
+        return ent.features.get(feature)
+
+    def frequency(self, entity: str, feature: str, presentation: str | None = None) -> float:
+        """Frequency of ``feature`` in one presentation, or (``presentation=None``) in the entity as a whole.
+
+        For an entity with presentations the whole-entity figure is the share-weighted mixture.
+        """
+        ent = self.entities[entity]
+        if presentation is None and ent.presentations:
+            return sum(p.share * self.frequency(entity, feature, k) for k, p in ent.presentations.items())
+        fr = self.entry(entity, feature, presentation)
         return fr.f if fr is not None else self.features[feature].default_frequency
+
+    @cached_property
+    def units(self) -> tuple[tuple[str, str | None], ...]:
+        """The scored candidates: (entity, presentation) pairs, presentation None for a single-form entity."""
+        out: list[tuple[str, str | None]] = []
+        for key in sorted(self.entities):
+            ent = self.entities[key]
+            out.extend([(key, p) for p in sorted(ent.presentations)] or [(key, None)])
+        return tuple(out)
+
+    def unit_label(self, entity: str, presentation: str | None) -> str:
+        ent = self.entities[entity]
+        return ent.presentations[presentation].label if presentation is not None else ent.label
+
+    def share(self, entity: str, presentation: str | None) -> float:
+        return self.entities[entity].presentations[presentation].share if presentation is not None else 1.0
 
     @cached_property
     def groups(self) -> dict[str, tuple[str, ...]]:

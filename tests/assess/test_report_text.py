@@ -1,0 +1,35 @@
+"""Report text in: the authors' diagnosis is never read, so blanking its names changes nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from calcispine.assess import Assessor
+from calcispine.assess._input import patient_from_report
+
+REPORTS = ["bartanusz-2013-c1c2-child.txt", "tuy-2008-c2c3-scleroderma.txt", "krishnamoorthy-2014-l4l5.txt"]
+
+
+def _blank_diagnoses(text: str, assessor: Assessor) -> str:
+    names = {n for e in assessor.kb.entities.values() for n in (e.label, *e.aliases)} | {"TC", "UTC", "CAPNON"}
+    pattern = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in sorted(names, key=len, reverse=True)), re.I)
+    return pattern.sub("[diagnosis]", text)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", REPORTS)
+def test_blanking_the_diagnosis_names_leaves_the_assessment_unchanged(
+        name: str, corpus_dir: Path, tmp_path: Path, assessor: Assessor) -> None:
+    original = corpus_dir / name
+    blanked = tmp_path / name
+    text = original.read_text(encoding="utf-8")
+    blanked.write_text(_blank_diagnoses(text, assessor), encoding="utf-8")
+    assert blanked.read_text(encoding="utf-8") != text  # the names were there to blank
+    a, b = assessor.assess(patient_from_report(original)), assessor.assess(patient_from_report(blanked))
+    assert [(c.key, round(c.probability, 9)) for c in a.differential] == \
+        [(c.key, round(c.probability, 9)) for c in b.differential]
+    assert set(a.evidence.present) == set(b.evidence.present)
+    assert set(a.evidence.absent) == set(b.evidence.absent)
