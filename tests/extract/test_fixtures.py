@@ -23,8 +23,10 @@ def _summaries(name: str) -> list[dict]:
 def test_case_series_gives_one_case_per_patient() -> None:
     first, second = _summaries("series-two-patients.txt")
     assert (first["age_years"], first["sex"], first["levels"], first["side"]) == (47, "male", ["C5", "C6"], "left")
-    assert first["etiology"] == ["hemodialysis"]
-    assert first["labs"] == {"calcium": "2.61 mmol/L", "phosphate": "2.3 mmol/L", "creatinine": "845 umol/L"}
+    # maintenance haemodialysis means end-stage kidney disease (KDIGO G5D)
+    assert sorted(first["etiology"]) == ["chronic_kidney_disease", "hemodialysis"]
+    # values and units as the text writes them, micro sign included
+    assert first["labs"] == {"calcium": "2.61 mmol/L", "phosphate": "2.3 mmol/L", "creatinine": "845 µmol/L"}
     assert sorted(first["treatment"]) == ["hemilaminectomy", "resection"]
     assert first["follow_up_months"] == 12 and first["neuro_deficit"] is True
     assert (second["age_years"], second["sex"], second["levels"]) == (1.83, "female", ["T11", "T12"])

@@ -6,7 +6,16 @@ from ._document import SUPPORTED_SUFFIXES, Document, ReadError, document_from_te
 from ._extractor import ExtractionResult, NotACaseReportError, SectionInfo, extract_case
 from ._parsers import find_labs, find_levels, parse_ages, parse_follow_up
 from ._rules import load_context_rules, load_diagnoses, load_extract_rules, rule_versions
-from ._summary import SUMMARY_KEYS, lab_name, lab_value, phrase_coverage, phrases_agree, to_summary
+from ._summary import (
+    SCORED_FIELDS,
+    SUMMARY_KEYS,
+    field_agreement,
+    lab_name,
+    lab_value,
+    phrase_coverage,
+    phrases_agree,
+    to_summary,
+)
 from ._table import (
     TableFormat,
     TableImportError,
@@ -18,6 +27,7 @@ from ._table import (
 from ._table_spec import TableSpec, load_spec_document, read_spec_file
 
 __all__ = [
+    "SCORED_FIELDS",
     "SUMMARY_KEYS",
     "SUPPORTED_SUFFIXES",
     "ContextEngine",
@@ -31,6 +41,7 @@ __all__ = [
     "document_from_text",
     "extract_case",
     "extract_file",
+    "field_agreement",
     "find_labs",
     "find_levels",
     "lab_name",

@@ -74,7 +74,7 @@ def _regexes() -> dict[str, re.Pattern[str]]:
         "outcome": re.compile(r.outcome_cues, ic),
         "neuro_pos": re.compile(r.neuro_positive, ic),
         "neuro_neg": re.compile(r.neuro_negative, ic),
-        "side": re.compile(r"\b(left|right|bilateral)(?:[- ]sided?)?\b", ic),
+        "side": re.compile(r"(?:\bon (?:the )?)?\b(left|right|bilateral(?:ly)?|both)(?:[- ]sided?|(?<=both) sides)?\b", ic),
         "side_anatomy": re.compile(r.side_anatomy, ic),
         "side_limb": re.compile(r.side_limb, ic),
         "female": re.compile(r"\b(?:woman|female|girl|lady|she|her|hers|herself|mrs|ms)\b", ic),
@@ -87,16 +87,28 @@ def _regexes() -> dict[str, re.Pattern[str]]:
         "diag_cue": re.compile(r"diagnos|consistent with|compatible with|confirmed|was made|seen in|characteristic of|revealed|demonstrated|suggesting|typical of", ic),
         "differential": re.compile(r"differential diagnos\w*", ic),
         "abbrev_def": re.compile(r"\(([A-Z]{2,8})\)"),
+        "discussion_anchor": re.compile(r.discussion_anchor, ic),
     }
 
 
 _CASE_KINDS = {"case"}
+_REGION_ORDER = ["cervical", "thoracic", "lumbar", "sacral"]
 _NEVER = {"references", "table", "acknowledgements", "legend"}
 _OPEN_KINDS = {"other", "abstract", "conclusion", "background"}
 
 
 def _patient_sentences(sents: list[Sentence]) -> list[bool]:
+    """Which sentences describe the patient.
+
+    Case sections always do; a Discussion only where it names this patient; elsewhere a sentence
+    anchored on the patient and the narrative that follows it. A report with no case section at
+    all (a letter, an exhibit without headings, unusual headings) is read as the patient's
+    description from its first anchored sentence on, less other authors' work and general
+    statements.
+    """
     rx = _regexes()
+    if not any(s.section.kind in _CASE_KINDS for s in sents):
+        return _patient_sentences_headless(sents)
     flags: list[bool] = []
     prev = False
     for s in sents:
@@ -108,15 +120,37 @@ def _patient_sentences(sents: list[Sentence]) -> list[bool]:
             ok = False
         elif kind == "discussion":
             m = rx["anchor"].search(t)
-            ok = bool(m) and not rx["other_work"].search(t) and not rx["generic"].search(t) and bool(
-                re.search(r"\b(?:our|this|the present|the index) (?:patient|case)|\bin this case\b|\bthe patient\b", t, re.I)
-            )
+            ok = bool(m) and not rx["other_work"].search(t) and not rx["generic"].search(t) and bool(rx["discussion_anchor"].search(t))
         else:
             anchored = bool(rx["anchor"].search(t)) and not rx["other_work"].search(t)
             cont = prev and bool(rx["narrative"].search(t)) and not rx["generic"].search(t) and not rx["other_work"].search(t)
             ok = anchored or cont
         flags.append(ok)
         prev = ok if kind not in _CASE_KINDS else False
+    return flags
+
+
+def _patient_sentences_headless(sents: list[Sentence]) -> list[bool]:
+    rx = _regexes()
+    flags: list[bool] = []
+    started = False
+    for n, s in enumerate(sents):
+        kind = s.section.kind
+        t = s.text
+        anchored = bool(rx["anchor"].search(t)) and not rx["other_work"].search(t)
+        if kind in _NEVER:
+            ok = False
+        elif kind == "discussion":
+            ok = anchored and not rx["generic"].search(t) and bool(rx["discussion_anchor"].search(t))
+        elif kind in ("background", "conclusion"):
+            ok = anchored and not rx["generic"].search(t)
+        else:
+            started = started or (anchored and n > 0)  # a title naming the patient opens nothing
+            ok = anchored or (
+                started and not rx["other_work"].search(t)
+                and (bool(rx["narrative"].search(t)) or not rx["generic"].search(t))
+            )
+        flags.append(ok)
     return flags
 
 
@@ -233,9 +267,6 @@ def _build_case(
     def note(field_name: str, ev: Evidence) -> None:
         prov.append((field_name, Provenance(source.id, ev)))
 
-    outcome_sent = {i for i in group if rx["outcome"].search(sents[i].text)}
-    outcome_read = sorted(i for i in outcome_sent if not re.search(r"\b(?:may|might|should|can|could)\b", sents[i].text))
-
     # age
     age_years: float | None = None
     age_range: tuple[float, float] | None = None
@@ -269,45 +300,63 @@ def _build_case(
     if sex is not Sex.UNKNOWN and sex_ev is not None:
         note("sex", sex_ev)
 
-    # levels (patient sentences only; fusion constructs are not the lesion)
+    # levels (patient sentences only): fusion constructs are never the lesion; levels written
+    # beside an operation or a secondary finding count only when nothing else names one
     levels: set[Level] = set()
+    fallback: list[tuple[int, int, int, tuple[Level, ...]]] = []
     for i in group:
+        if sents[i].section.kind == "legend":
+            continue
         for lm in find_levels(sents[i].text):
             if lm.in_fusion:
                 continue
             s0 = sents[i].start
-            if HISTORICAL in ctx.cats(i, s0 + lm.start, s0 + lm.end) and levels:
+            cats = ctx.cats(i, s0 + lm.start, s0 + lm.end)
+            if cats & {NEGATED, HYPOTHETICAL, "FAMILY"} or (HISTORICAL in cats and levels):
+                continue
+            if lm.not_lesion:
+                fallback.append((i, s0 + lm.start, s0 + lm.end, lm.levels))
                 continue
             levels.update(lm.levels)
             note("levels", ctx.evidence(i, s0 + lm.start, s0 + lm.end, "levels"))
-    region_word: str | None = None
+    if not levels:
+        for fi, fa, fb, lvs in fallback:
+            levels.update(lvs)
+            note("levels", ctx.evidence(fi, fa, fb, "levels:operation"))
+    region_words: list[str] = []
     if not levels:
         for i in ordered:
-            rm = rx["region"].search(sents[i].text)
-            if rm:
-                region_word = rm.group(1).lower()
-                break
+            for rm in rx["region"].finditer(sents[i].text):
+                word = rm.group(1).lower()
+                if word not in region_words:
+                    region_words.append(word)
+    region_word = ",".join(sorted(region_words, key=_REGION_ORDER.index)) or None
 
     # side, compartments
     side = _side(ctx, group + legend_idx, note)
     compartments = _labelled(ctx, group + legend_idx, load_extract_rules().compartments, "compartments", note)
 
-    # findings
-    findings = _findings(ctx, [i for i in group if i not in outcome_sent], mined, notepad)
-
     # etiology and comorbidities
     etiology: list[str] = []
     for rule in load_extract_rules().etiology:
         pat = re.compile(rule.pattern, re.IGNORECASE)
+        not_after = re.compile(rule.not_after, re.IGNORECASE) if rule.not_after else None
         for i in group:
+            hit = False
             for m in pat.finditer(sents[i].text):
                 s0 = sents[i].start
                 cats = ctx.cats(i, s0 + m.start(), s0 + m.end())
                 if cats & {NEGATED, HYPOTHETICAL, POSSIBLE, "FAMILY"}:
                     continue
-                if rule.tag not in etiology:
-                    etiology.append(rule.tag)
-                    note("etiology", ctx.evidence(i, s0 + m.start(), s0 + m.end(), f"etiology:{rule.tag}"))
+                if not_after is not None and not_after.search(sents[i].text[:m.start()]):
+                    continue
+                for tag in (rule.tag, *rule.implies):
+                    if tag not in etiology:
+                        etiology.append(tag)
+                        note("etiology", ctx.evidence(i, s0 + m.start(), s0 + m.end(), f"etiology:{tag}"))
+                hit = True
+                break
+            if hit:
                 break
     etiology.sort(key=lambda t: min((p.evidence.start for f, p in prov if f == "etiology" and p.evidence and p.evidence.rule == f"etiology:{t}"), default=0))
     comorbidities = _labelled(ctx, group, load_extract_rules().comorbidities, "comorbidities", note, skip_negated=True)
@@ -317,23 +366,50 @@ def _build_case(
     from calcispine.knowledge import load_vocabulary
 
     vocab = load_vocabulary()
+    seen_codes: set[str] = set()
+    treated_at: list[int] = []
     for trule in load_extract_rules().treatments:
         pat = re.compile(trule.pattern, re.IGNORECASE)
+        requires = re.compile(trule.requires, re.IGNORECASE) if trule.requires else None
         done = False
         for i in group:
             if done:
                 break
+            if requires is not None and not requires.search(sents[i].text):
+                continue
             for m in pat.finditer(sents[i].text):
                 s0 = sents[i].start
                 if ctx.cats(i, s0 + m.start(), s0 + m.end()) & {NEGATED, HYPOTHETICAL, POSSIBLE, "FAMILY", HISTORICAL}:
                     continue
-                code = vocab.treatment[trule.code]
-                ev = ctx.evidence(i, s0 + m.start(), s0 + m.end(), f"treatment:{trule.code}")
-                treatments.append(Treatment(trule.code, code.label, code.maxo, ev))
-                note("treatments", ev)
+                if trule.code == "other":
+                    name = trule.name or " ".join(m.group(0).lower().split())
+                    code, label, maxo = f"other:{name}", name, None
+                else:
+                    entry = vocab.treatment[trule.code]
+                    code, label, maxo = trule.code, entry.label, entry.maxo
                 done = True
+                treated_at.append(i)
+                if code in seen_codes:
+                    break
+                seen_codes.add(code)
+                ev = ctx.evidence(i, s0 + m.start(), s0 + m.end(), f"treatment:{code}")
+                treatments.append(Treatment(code, label, maxo, ev))
+                note("treatments", ev)
                 break
     treatments.sort(key=lambda t: t.evidence.start if t.evidence else 0)
+
+    # outcome sentences: the follow-up comes after the treatment, so once a treatment is read,
+    # cue words before it (a history that 'improved', a pain that 'resolved') are not the outcome
+    in_case = [i for i in treated_at if sents[i].section.kind in _CASE_KINDS]
+    after = min(in_case or treated_at) if treated_at else -1
+    outcome_read = sorted(
+        i for i in group
+        if i >= after and rx["outcome"].search(sents[i].text)
+        and not re.search(r"\b(?:may|might|should|can|could)\b", sents[i].text)
+    )
+
+    # findings (outcome sentences tell what went away, not what the patient presented with)
+    findings = _findings(ctx, [i for i in group if i not in outcome_read], mined, notepad)
 
     # labs
     measurements = _labs(ctx, group, notepad)
@@ -392,25 +468,39 @@ def _build_case(
 
 
 def _side(ctx: _Ctx, idx: Iterable[int], note: object) -> Side | None:
+    """Left, right or bilateral from side words that qualify the lesion's anatomy (not a limb).
+
+    'both facet joints' and 'on both sides' vote bilateral; 'on the left' reads the anatomy
+    written before it ('a mass inside the canal on the left'). A lesion on one side at one level
+    and on both at another is left undecided.
+    """
     rx = _regexes()
     votes: dict[str, int] = {}
     first: dict[str, tuple[int, int, int]] = {}
     for i in idx:
         t = ctx.sents[i].text
         for m in rx["side"].finditer(t):
+            word = m.group(1).lower()
+            trailing = bool(re.match(r"on (?:the|both)", m.group(0), re.IGNORECASE))
             window = " ".join(t[m.end():m.end() + 60].split()[:6])
-            if re.search(r"side", m.group(0), re.IGNORECASE):
+            if re.search(r"sided?\b", m.group(0), re.IGNORECASE) and not trailing:
                 window = "side " + window
             a = rx["side_anatomy"].search(window)
             lmb = rx["side_limb"].search(window)
-            if a is None or (lmb is not None and lmb.start() < a.start()):
+            ok = a is not None and not (lmb is not None and lmb.start() < a.start())
+            if trailing and not ok:
+                back = " ".join(t[max(0, m.start() - 60):m.start()].split()[-6:])
+                ok = bool(rx["side_anatomy"].search(back)) and not rx["side_limb"].search(back)
+            if not ok:
                 continue
-            w = m.group(1).lower()
+            w = "bilateral" if word in ("both", "bilateral", "bilaterally") else word
             votes[w] = votes.get(w, 0) + 1
             first.setdefault(w, (i, ctx.sents[i].start + m.start(), ctx.sents[i].start + m.end()))
     if not votes:
         return None
     left, right, both = votes.get("left", 0), votes.get("right", 0), votes.get("bilateral", 0)
+    if both and both == left + right:
+        return None
     if both > left + right or (left and right and min(left, right) * 3 > max(left, right)):
         choice = "bilateral"
     else:
@@ -441,7 +531,7 @@ def _labelled(ctx: _Ctx, idx: Iterable[int], rules: Iterable[object], field_name
 def _findings(ctx: _Ctx, idx: list[int], mined: list[TermHit], notepad: Notepad) -> list[Finding]:
     hpo = get_hpo()
     out: list[Finding] = []
-    state: dict[str, bool] = {}
+    state: dict[tuple[str, str], bool] = {}
     for i in sorted(idx):
         sent = ctx.sents[i]
         if sent.section.kind == "legend":
@@ -471,11 +561,20 @@ def _findings(ctx: _Ctx, idx: list[int], mined: list[TermHit], notepad: Notepad)
                 evidence=ctx.evidence(i, h.start, h.end, h.rule),
             )
             if f.counts_as_current:
-                if f.hpo_id in state and state[f.hpo_id] != excluded:
+                key = (f.hpo_id, f.label)  # 'Tenderness' and 'Night pain' are kinds of Pain, not Pain itself
+                if key in state and state[key] != excluded:
                     notepad.warn(f"{ctx.doc.name}: {f.label}", "stated both present and absent; the first statement is kept")
                     continue
-                state[f.hpo_id] = excluded
+                state[key] = excluded
             out.append(f)
+    # A term stated present under a narrower label ('Tenderness', 'Night pain') and absent as
+    # itself ('no pain radiated'): a case holds one state per term, the positive one.
+    present = {f.hpo_id for f in out if f.counts_as_current and not f.excluded}
+    clash = {f.hpo_id for f in out if f.counts_as_current and f.excluded and f.hpo_id in present}
+    if clash:
+        for hid in sorted(clash):
+            notepad.warn(f"{ctx.doc.name}: {hpo.label(hid) if hid in hpo else hid}", "stated present under one name and absent under another; the present statement is kept")
+        out = [f for f in out if not (f.excluded and f.hpo_id in clash)]
     return out
 
 
@@ -541,12 +640,17 @@ def _phrases(ctx: _Ctx, idx: list[int], kind: str, note: object, exclude: tuple[
         if ctx.labs(i) or rx["differential"].search(sent.text):
             continue
         pos = 0
+        last: int | None = None  # a clause without a cue of its own continues the one before it
         for clause in re.split(r";\s*", sent.text):
             phrase = _tidy(clause)
-            if len(phrase) > 3 and rx[kind].search(clause) and phrase not in out:
-                out.append(phrase)
-                s = sent.start + sent.text.find(clause, pos)
-                note(kind, ctx.evidence(i, s, s + len(clause), kind))  # type: ignore[operator]
+            if len(phrase) > 3 and rx[kind].search(clause):
+                if phrase not in out:
+                    out.append(phrase)
+                    last = len(out) - 1
+                    s = sent.start + sent.text.find(clause, pos)
+                    note(kind, ctx.evidence(i, s, s + len(clause), kind))  # type: ignore[operator]
+            elif len(phrase) > 3 and last is not None:
+                out[last] = f"{out[last]}; {phrase}"
             pos += len(clause)
     return tuple(out)
 
@@ -610,6 +714,8 @@ def _abbreviations(text: str) -> dict[str, str]:
     diags = load_diagnoses()
     for key, d in diags.diagnoses.items():
         for ab in d.abbreviations:
+            if not re.search(rf"\(\s*{re.escape(ab)}\s*\)", text):
+                continue
             for p in d.patterns:
                 if re.search(rf"\b(?:{p})\s*\(\s*{re.escape(ab)}\s*\)", text, re.IGNORECASE):
                     out[ab] = key

@@ -69,8 +69,8 @@ def _phrase_re() -> tuple[re.Pattern[str], tuple[tuple[str, str], ...]]:
     hpo = get_hpo()
     labels = tuple((p.hpo, p.label or hpo.label(p.hpo)) for p in rules.phrases)
     ws = r"\s+"
-    alts = "|".join(f"(?P<p{i}>\\b(?:{p.pattern.replace(' ', ws)})\\b)" for i, p in enumerate(rules.phrases))
-    return re.compile(alts, re.IGNORECASE), labels
+    alts = "|".join(f"(?P<p{i}>{p.pattern.replace(' ', ws)})" for i, p in enumerate(rules.phrases))
+    return re.compile(rf"\b(?:{alts})\b", re.IGNORECASE), labels
 
 
 def phrase_hits(text: str, start: int = 0, end: int | None = None) -> list[TermHit]:

@@ -99,9 +99,10 @@ _FOLLOW_UP = (
     re.compile(rf"\b{_NUM}[- ]{_FU_UNIT}[- ]+(?:of\s+)?follow-?\s?up\b", re.IGNORECASE),
     re.compile(rf"\bfollow-?\s?up\s*(?:of|period of|at|for|after|was|lasted)?\s*\(?\s*{_NUM}\s+{_FU_UNIT}", re.IGNORECASE),
     re.compile(rf"\bat\s+(?:the\s+)?{_NUM}[- ]{_FU_UNIT}\b", re.IGNORECASE),
-    re.compile(rf"\b{_NUM}[- ]{_FU_UNIT}\s+(?:later|postoperatively|post-?operatively|after surgery)\b", re.IGNORECASE),
+    re.compile(rf"\b{_NUM}[- ]{_FU_UNIT}\s+(?:later|postoperatively|post-?operatively|after surgery|on(?=\s*,))", re.IGNORECASE),
 )
-_MONTHS = {"year": 12.0, "yr": 12.0, "month": 1.0, "mo": 1.0, "week": 12 / 52.1775, "day": 12 / 365.25}
+# Follow-up in weeks is counted as clinicians count it: four weeks to the month (6 weeks = 1.5).
+_MONTHS = {"year": 12.0, "yr": 12.0, "month": 1.0, "mo": 1.0, "week": 0.25, "day": 12 / 365.25}
 
 
 def parse_follow_up(text: str) -> list[FollowUpMention]:
@@ -128,6 +129,8 @@ class LevelMention:
     end: int
     levels: tuple[Level, ...]
     in_fusion: bool
+    # Written next to an operation or a secondary finding (cord oedema): not the lesion's level.
+    not_lesion: bool = False
 
 
 _ORD = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth"
@@ -137,29 +140,85 @@ _LEVEL_RE = re.compile(
     r"|\b[CTLS]\s?\d{1,2}(?:\s*(?:-|–|—|/|to|through)\s*(?:[CTLS]\s?)?\d{1,2})*\b(?![-–]weighted)"
 )
 _MRI_SEQ = re.compile(
-    r"\bT[12](?:\s*[-–]?\s*(?:and|/|,|or)\s*T[12])*(?=\s*[-–]?\s*(?:weighted|w\b|hypo|hyper|iso|signal|image|imaging|sequence|fat|flair|stir|intens|low|high|scan|sagittal|axial|coronal|post))",
+    r"\bT[12](?:\s*[-–]?\s*(?:and|/|,|or)\s*T[12])*(?=\s*[-–]?\s*(?:weighted|w\b|wi\b|hypo|hyper|iso|signal|image|imaging|sequence|fat|flair|stir|intens|low|high|scan|sagittal|axial|coronal|post))",
+    re.IGNORECASE,
+)
+# A bare "T1"/"T2" after "on"/"in" or an intensity word, in a sentence speaking of MR signal,
+# names a sequence ("hypointense on T1 and T2"), not the first or second thoracic vertebra.
+_MRI_BARE = re.compile(
+    r"\b(?:on|in|high|low|bright|dark|intermediate)\s+(T[12](?:\s*(?:,|and|or|/)\s*(?:on\s+)?T[12])*)\b(?!\s*(?:-|–|to|through|/)\s*[CTLS]?\d)"
+)
+_MRI_CUE = re.compile(
+    r"signal|intens|weighted|\bMRI?\b|magnetic|sequence|dark|bright|hypo|hyper|\biso|enhanc|images?\b|gadolinium|contrast|STIR|FLAIR",
     re.IGNORECASE,
 )
 _FUSION_AFTER = re.compile(r"^\s*(?:level\s+|segment\s+)?(?:posterior\s+|anterior\s+)?(?:fusion|fixation|arthrodesis|instrumentation|stabili[sz]ation|fused)\b", re.IGNORECASE)
 _FUSION_BEFORE = re.compile(r"(?:fusion|fixation|arthrodesis|instrumentation|fused|stabili[sz]ation)\s+(?:was\s+performed\s+)?(?:of|at|from|between)?\s*(?:the\s+)?(?:levels?\s+)?$", re.IGNORECASE)
+_CHAIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|&\s*)$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _level_rules() -> tuple[tuple[tuple[re.Pattern[str], tuple[Level, ...]], ...], re.Pattern[str], re.Pattern[str]]:
+    from ._rules import load_extract_rules
+
+    r = load_extract_rules()
+    anatomy = tuple((re.compile(a.pattern, re.IGNORECASE), parse_levels(a.levels)) for a in r.level_anatomy)
+    return (anatomy, re.compile(r.level_not_lesion_before, re.IGNORECASE),
+            re.compile(r.level_not_lesion_after, re.IGNORECASE))
+
+
+def _mask_mri(text: str) -> str:
+    masked = _MRI_SEQ.sub(lambda m: " " * len(m.group(0)), text)
+    if "T1" not in masked and "T2" not in masked:
+        return masked
+    chars = list(masked)
+    for m in _MRI_BARE.finditer(masked):
+        if _MRI_CUE.search(masked, max(0, m.start() - 100), m.start()) or _MRI_CUE.search(masked, m.end(), m.end() + 40):
+            chars[m.start(1):m.end(1)] = " " * (m.end(1) - m.start(1))
+    return "".join(chars)
 
 
 def find_levels(text: str) -> list[LevelMention]:
-    """Vertebral level mentions; MRI sequence names (T1-weighted) are not levels.
+    """Vertebral level mentions; MRI sequence names (T1-weighted, 'on T1 and T2') are not levels.
 
-    ``in_fusion`` marks spans that name a fusion construct rather than the lesion ("C3-6 fusion").
+    ``in_fusion`` marks spans that name a fusion construct rather than the lesion ("C3-6 fusion");
+    ``not_lesion`` marks any span written next to an operation or a secondary finding
+    ("laminectomies of C4 to C7", "cord oedema from C3 to C6"). Anatomical names give levels too
+    (the odontoid is C2).
+
+    >>> [[str(x) for x in m.levels] for m in find_levels("low signal on T1 and T2 at C3-C4")]
+    [['C3', 'C4']]
     """
-    masked = _MRI_SEQ.sub(lambda m: " " * len(m.group(0)), text)
-    out: list[LevelMention] = []
+    anatomy, before_re, after_re = _level_rules()
+    masked = _mask_mri(text)
+    found: list[tuple[int, int, tuple[Level, ...]]] = []
     for m in _LEVEL_RE.finditer(masked):
         try:
-            levels = parse_levels(m.group(0))
+            found.append((m.start(), m.end(), parse_levels(m.group(0))))
         except LevelError:
             continue
-        after = masked[m.end():m.end() + 30]
-        before = masked[max(0, m.start() - 40):m.start()]
+    for pat, lv in anatomy:
+        for m in pat.finditer(masked):
+            if not any(s <= m.start() < e for s, e, _ in found):
+                found.append((m.start(), m.end(), lv))
+    found.sort()
+    # chains of mentions joined by 'and' / ',' share their context ("a C3 and C4 laminectomy")
+    chains: list[list[int]] = []
+    for i, (s, _, _) in enumerate(found):
+        if chains and _CHAIN.match(masked[found[chains[-1][-1]][1]:s]):
+            chains[-1].append(i)
+        else:
+            chains.append([i])
+    out: list[LevelMention] = []
+    for chain in chains:
+        cs, ce = found[chain[0]][0], found[chain[-1]][1]
+        after = masked[ce:ce + 60]
+        before = masked[max(0, cs - 60):cs]
         fusion = bool(_FUSION_AFTER.match(after) or _FUSION_BEFORE.search(before))
-        out.append(LevelMention(m.start(), m.end(), levels, fusion))
+        other = fusion or bool(after_re.match(after) or before_re.search(before))
+        for i in chain:
+            s, e, lv = found[i]
+            out.append(LevelMention(s, e, lv, fusion, other))
     return out
 
 
@@ -174,7 +233,14 @@ class LabMention:
     flag: str | None
 
 
-_VALUE = r"(?P<value>\d+(?:[.,]\d+)?)"
+_VALUE = r"(?P<value>\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:[.,]\d+)?)"
+
+
+def lab_number(text: str) -> float:
+    """'11,100' -> 11100 (thousands), '2,5' -> 2.5 (decimal comma), '8.1' -> 8.1."""
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", text):
+        return float(text.replace(",", ""))
+    return float(text.replace(",", "."))
 _LAB_STOP_AFTER = re.compile(r"^[\s-]*(?:pyrophosphate|deposit|deposition|phosphate product|metabolism|carbonate|hydroxyapatite|salts?|crystals?|channel|oxalate|-?phosphate (?:product|levels? were))", re.IGNORECASE)
 
 
@@ -198,13 +264,16 @@ def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], 
     analyte = "(?P<analyte>" + "|".join(name_re(n) for n in sorted(names, key=len, reverse=True)) + ")"
     unit_alts = set()
     for u in units:
-        unit_alts.add(re.escape(u).replace("u", "[uµμ]") if u.startswith("u") else re.escape(u))
+        alt = re.escape(u)
+        alt = re.sub(r"(^|/)u", r"\1[uµμ]", alt)  # umol/L, /uL: micro written as u, µ or μ
+        alt = re.sub(r"^x", r"[x×]\\s?", alt)  # x10^9/L, x 10^9/L, ×10^9/L
+        unit_alts.add(alt)
     unit = r"(?P<unit>" + "|".join(sorted(unit_alts, key=len, reverse=True)) + r")(?![\w/])"
     flag_words = sorted({*labs.flag_words, "slightly increased", "elevated", "high", "low"}, key=len, reverse=True)
     flag = r"(?P<flag>" + "|".join(r"\b" + re.escape(f) + r"\b" for f in flag_words) + ")"
     value_re = re.compile(
-        analyte + r"(?:\s*\([^)]{0,30}\))?(?:\s+(?:levels?|concentrations?|values?))?"
-        r"\s*(?:of|was|were|is|at|:|=|measured|reached|rose to|elevated to|increased to|,)?\s*(?:\w+\s+){0,2}?"
+        analyte + r"(?:\s*\((?!\s*\d)[^)]{0,30}\))?(?:\s+(?:levels?|concentrations?|values?))?"
+        r"\s*(?:of|was|were|is|at|:|=|measured|reached|rose to|elevated to|increased to|,)?\s*(?:\w+\s+){0,2}?\(?\s*"
         + _VALUE + r"\s*" + unit,
         re.IGNORECASE,
     )
@@ -214,7 +283,8 @@ def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], 
         re.IGNORECASE,
     )
     post_re = re.compile(
-        r"(?P<list>" + analyte + r"(?:" + sep + analyte.replace("?P<analyte>", "?:") + r")*)(?:\s+(?:levels?|concentrations?|values?))?\s+(?:was|were|remained|are|is)\s+(?:\w+\s+)?" + flag,
+        r"(?P<list>" + analyte + r"(?:" + sep + analyte.replace("?P<analyte>", "?:") + r")*)(?:\s+(?:levels?|concentrations?|values?))?"
+        r"(?:\s*(?:,|\band\b)\s*[a-z]+(?:\s+[a-z]+)?)?\s+(?:was|were|remained|are|is)\s+(?:\w+\s+)?" + flag,
         re.IGNORECASE,
     )
     single = re.compile(analyte.replace("?P<analyte>", "?:"), re.IGNORECASE)
@@ -224,15 +294,36 @@ def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], 
 def find_labs(text: str) -> list[LabMention]:
     """Lab statements: 'creatinine of 9.3 mg/dL', 'slightly increased calcium and phosphorus'.
 
-    >>> [(m.analyte, m.value_text, m.unit) for m in find_labs("serum calcium of 8.1 mg/dL")]
+    >>> [(m.analyte, m.value_text, m.unit) for m in find_labs("calcium of 8.1 mg/dL")]
     [('calcium', '8.1', 'mg/dL')]
     """
     return list(_find_labs(text))
 
 
+@lru_cache(maxsize=1)
+def _lab_first_words() -> tuple[frozenset[str], frozenset[str]]:
+    """First words of analyte names (lower case, and as written for case-sensitive ones)."""
+    from calcispine.knowledge import load_labs
+
+    lower: set[str] = set()
+    exact: set[str] = set()
+    for a in load_labs().analytes.values():
+        for n in (a.key.replace("_", " "), *a.synonyms):
+            first = re.findall(r"[A-Za-z0-9]+", n)
+            if first:
+                lower.add(first[0].lower())
+                exact.add(first[0])
+    return frozenset(lower), frozenset(exact)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+
+
 def _find_labs(text: str) -> tuple[LabMention, ...]:
     value_re, list_re, post_re, single = _lab_patterns()
-    if not single.search(text):
+    lower, exact = _lab_first_words()
+    tokens = _TOKEN.findall(text)
+    if not any(t in exact or t.lower() in lower for t in tokens) or not single.search(text):
         return ()
     out: list[LabMention] = []
     taken: list[tuple[int, int]] = []
@@ -241,7 +332,7 @@ def _find_labs(text: str) -> tuple[LabMention, ...]:
             continue
         vt = m.group("value")
         try:
-            v = float(vt.replace(",", "."))
+            v = lab_number(vt)
         except ValueError:
             continue
         out.append(LabMention(m.start("analyte"), m.end(), m.group("analyte"), v, vt, m.group("unit"), None))

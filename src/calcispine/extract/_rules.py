@@ -44,6 +44,9 @@ class _PatternEntry(_Entry):
 
 class Heading(_PatternEntry):
     kind: SectionKind
+    # A part of the case narrative (History, Examination, Outcome ...): case kind unless it
+    # falls under a Discussion, Conclusion or References heading, whose kind it then takes.
+    part: bool = False
 
 
 class Furniture(_PatternEntry):
@@ -57,10 +60,27 @@ class PhraseRule(_PatternEntry):
 
 class TagRule(_PatternEntry):
     tag: str
+    implies: tuple[str, ...] = ()
+    # The mention is not this tag when the text before it in the sentence matches (e.g. the
+    # dialysis a patient is switched *to* is a treatment, not the cause).
+    not_after: str | None = None
+    _ok_not_after = field_validator("not_after")(lambda v: v if v is None else _compiles(v))
 
 
 class CodeRule(_PatternEntry):
+    """A treatment; ``code: other`` tags ``other:<name>`` (or ``other:<words matched>``)."""
+
     code: str
+    name: str | None = None
+    # The sentence must also match this (drugs count when given, not when a symptom 'eased after' them).
+    requires: str | None = None
+    _ok_requires = field_validator("requires")(lambda v: v if v is None else _compiles(v))
+
+
+class LevelAnatomy(_PatternEntry):
+    """An anatomical name that fixes vertebral levels: the odontoid is C2, the atlas C1."""
+
+    levels: str
 
 
 class LabelRule(_PatternEntry):
@@ -106,6 +126,10 @@ class ExtractRules(BaseModel):
     etiology: tuple[TagRule, ...]
     comorbidities: tuple[LabelRule, ...]
     treatments: tuple[CodeRule, ...]
+    level_anatomy: tuple[LevelAnatomy, ...]
+    level_not_lesion_before: str
+    level_not_lesion_after: str
+    discussion_anchor: str
     compartments: tuple[LabelRule, ...]
     side_anatomy: str
     side_limb: str
@@ -117,6 +141,7 @@ class ExtractRules(BaseModel):
     _ok = field_validator(
         "legend", "other_work", "generic", "narrative", "neuro_positive", "neuro_negative",
         "side_anatomy", "side_limb", "imaging_cues", "pathology_cues", "outcome_cues",
+        "level_not_lesion_before", "level_not_lesion_after", "discussion_anchor",
     )(_compiles)
 
     @model_validator(mode="after")
@@ -130,9 +155,19 @@ class ExtractRules(BaseModel):
 
         vocab = load_vocabulary()
         for t in self.treatments:
-            vocab.check_treatment(t.code)
+            if t.code != "other":
+                vocab.check_treatment(t.code)
         for e in self.etiology:
             vocab.check_etiology(e.tag)
+            for implied in e.implies:
+                vocab.check_etiology(implied)
+        from calcispine.model import LevelError, parse_levels
+
+        for la in self.level_anatomy:
+            try:
+                parse_levels(la.levels)
+            except LevelError as exc:
+                raise ValueError(f"level_anatomy {la.pattern!r}: {exc}") from exc
         return self
 
 
@@ -194,8 +229,8 @@ class DiagnosisRules(BaseModel):
         parts = []
         for key, d in self.diagnoses.items():
             alts = "|".join(d.patterns)
-            parts.append(f"(?P<{key}>\\b(?:{alts})\\b)")
-        return re.compile("|".join(parts), re.IGNORECASE)
+            parts.append(f"(?P<{key}>{alts})")
+        return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
 
 
 def _load(name: str, model: type[BaseModel]) -> BaseModel:

@@ -8,6 +8,7 @@ from typing import Any
 from calcispine.model import Case, Finding, Measurement
 from calcispine.ontology import get_hpo
 
+from ._parsers import lab_number
 from ._rules import load_extract_rules
 
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -21,13 +22,13 @@ _DISPLAY = {
     "alkaline_phosphatase": "alkaline phosphatase",
     "crp": "C-reactive protein",
     "esr": "erythrocyte sedimentation rate",
-    "wbc": "white cell count",
+    "wbc": "white blood cell count",
     "uric_acid": "uric acid",
     "vitamin_d_25oh": "25-hydroxyvitamin D",
     "vitamin_d_1_25": "1,25-dihydroxyvitamin D",
     "ionised_calcium": "ionised calcium",
 }
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:[.,]\d+)?")
 
 
 def _num(x: float | None) -> float | int | None:
@@ -43,18 +44,28 @@ def lab_name(m: Measurement) -> str:
         return "phosphorus" if "phosphorus" in written else "phosphate"
     if m.analyte == "urea_nitrogen" and "nitrogen" not in written and "bun" not in written:
         return "urea"
+    if m.analyte == "ionised_calcium" and "ioniz" in written:
+        return "ionized calcium"
     return _DISPLAY.get(m.analyte, m.analyte.replace("_", " "))
 
 
 def lab_value(m: Measurement) -> str:
-    """'8.1 mg/dL' with the digits as written, or the flag ('slightly increased')."""
+    """The value and unit as the report writes them ('845 µmol/L', '11,100/µL'), or the flag."""
     if m.value is None:
         return str(m.flag.value if m.flag is not None else "")
     text = m.display()
     if m.evidence is not None:
-        nums = [n for n in _NUMBER.findall(m.evidence.text) if float(n.replace(",", ".")) == m.value]
-        if nums:
-            text = f"{nums[0]} {m.unit}" if m.unit else nums[0]
+        ev = m.evidence.text
+        for n in _NUMBER.finditer(ev):
+            if lab_number(n.group(0)) == m.value:
+                unit = ev[n.end():].rstrip(")")
+                if not m.unit:
+                    text = n.group(0)
+                elif len(unit) <= 16:  # the unit as written, with its own spacing ('11,100/µL')
+                    text = n.group(0) + re.sub(r"\s+", " ", unit) if unit.strip() else f"{n.group(0)} {m.unit}"
+                else:  # page furniture between value and unit in the original: show the unit alone
+                    text = f"{n.group(0)} {m.unit}"
+                break
     return text
 
 
@@ -66,15 +77,63 @@ def _tidy(text: str) -> str:
 def symptom_findings(case: Case) -> tuple[Finding, ...]:
     """Observed, current findings that are symptoms or signs (not imaging or disease terms)."""
     hpo = get_hpo()
-    roots = load_extract_rules().symptom_roots.terms
+    rs = load_extract_rules().symptom_roots
     return tuple(
         f for f in case.observed
-        if f.hpo_id in hpo and any(hpo.is_a(f.hpo_id, r) for r in roots)
+        if f.hpo_id in hpo and any(hpo.is_a(f.hpo_id, r) for r in rs.terms)
+        and not any(hpo.is_a(f.hpo_id, x) for x in rs.exclude)
     )
 
 
+# A finding's phrase as a reader writes it: the matched words plus the modifiers before them
+# ('bilateral', 'severe') and the complement after them up to the clause end ('pain in both
+# legs', 'weakness of the right biceps'), so that site and side travel with the finding.
+_LEFT_STOP = frozenset((
+    "with", "had", "has", "have", "was", "were", "is", "are", "and", "or", "of", "a", "an", "the", "her", "his",
+    "their", "its", "there", "no", "not", "she", "he", "they", "it", "which", "that", "who", "to", "in", "on",
+    "at", "by", "from", "for", "since", "after", "before", "presented", "complained", "developed", "reported",
+    "noticed", "described", "showed", "revealed", "demonstrated", "examination",
+))
+_DURATION = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|a few|few)\s+(?:days?|weeks?|months?|years?)\b"
+_RIGHT_END = re.compile(
+    r"[,;:.()\[\]]|\s(?:but|which|that|while|whereas|although|when|for|since|over|because|who|whose|was|were|is|are|had|has)\b"
+    r"|\sand\s+(?:the|a|an|her|his|their|she|he|it|they)\b"
+    r"|\s(?:in|of|on) (?:a|an|this|our|the) (?:\w+ ){0,2}(?:woman|man|patient|child|girl|boy|lady|gentleman)\b"
+    rf"|\s(?:and\s+|of\s+|after\s+)?{_DURATION}",
+    re.IGNORECASE,
+)
+_QUALIFIER = re.compile(r",\s*((?:worse|more|especially|particularly|predominantly|mainly|mostly)\b[^,;.]*)", re.IGNORECASE)
+_TRAILING = re.compile(r"(?:\s+(?:and|or|with|the|a|an|of|to|in|on|at|by|her|his))+\s*$", re.IGNORECASE)
+
+
+def _expand(sentence: str, start: int, end: int) -> str:
+    words = list(re.finditer(r"\S+", sentence[:start]))
+    left = start
+    for w in reversed(words[-3:]):
+        token = w.group(0)
+        if token[-1] in ",;:.)" or token.lower().strip("(") in _LEFT_STOP:
+            break
+        left = w.start()
+    m = _RIGHT_END.search(sentence, end)
+    right = m.start() if m else len(sentence)
+    tail = sentence[end:right].split(" ")
+    if len(tail) > 12:
+        right = end + len(" ".join(tail[:12]))
+    q = _QUALIFIER.match(sentence, right)
+    if q:
+        right = q.end()
+    return _TRAILING.sub("", sentence[left:right])
+
+
 def symptom_phrase(f: Finding) -> str:
-    text = _tidy(f.evidence.text) if f.evidence else f.label
+    """The finding's phrase, prefixed by its HPO label when the words do not name it."""
+    ev = f.evidence
+    text = _tidy(ev.text) if ev else f.label
+    if ev is not None and ev.sentence:
+        sent = _tidy(ev.sentence)
+        at = sent.find(text)
+        if at >= 0:
+            text = _tidy(_expand(sent, at, at + len(text)))
     head = f.label.split()[-1]
     if not (_stems(text) & _stems(head)):
         return f"{f.label.lower()} ({text})"
@@ -90,7 +149,7 @@ def to_summary(case: Case, file: str) -> dict[str, Any]:
             symptoms.append(p)
     regions = [r.value for r in case.regions]
     if not regions and case.versions.get("region_text"):
-        regions = [case.versions["region_text"]]
+        regions = case.versions["region_text"].split(",")
     out: dict[str, Any] = {
         "file": file,
         "diagnosis": case.diagnosis.label if case.diagnosis else None,
@@ -126,6 +185,9 @@ _STOP = frozenset(
     ["a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "with", "from", "for", "by", "into", "was", "were", "is", "are", "be", "been", "that", "this", "these", "those", "her", "his", "their", "its", "it", "as", "than", "then", "no", "not", "any", "also", "within", "without", "which", "who", "after", "before"]
 )
 _SPELL = {"oedema": "edema", "tumour": "tumor", "centred": "centered", "centre": "center", "haem": "hem", "rom": "range motion"}
+# British digraphs (paraesthesia, anaemia, faecal, oesophagus) and plurals (legs, reflexes) are
+# the same word for this comparison.
+_BRITISH = re.compile(r"(?<=[a-z])ae|^ae|^oe")
 
 
 def _stems(text: str) -> set[str]:
@@ -136,6 +198,9 @@ def _stems(text: str) -> set[str]:
         for part in w.split():
             if part in _STOP:
                 continue
+            part = _BRITISH.sub("e", part)
+            if len(part) > 3 and part.endswith("s") and not part.endswith(("ss", "us", "is")):
+                part = part[:-1]
             out.add(part[:5])
     return out
 
@@ -154,3 +219,47 @@ def phrases_agree(reference: list[str], candidates: list[str], threshold: float 
     lateral = {"right", "left", "bilat", "side"}
     extra = [c for c in candidates if not any((_stems(c) - lateral) & (_stems(r) - lateral) for r in reference)]
     return missing, extra
+
+
+# --- agreement of a summary with a gold record ------------------------------------------
+# The measure bench/extract_accuracy.py reports and tests/extract use: exact fields equal,
+# tag fields equal as sets, phrase fields by meaning (phrases_agree), outcome by coverage.
+
+EXACT_FIELDS: tuple[str, ...] = (
+    "diagnosis", "age_years", "age_range_years", "sex", "levels", "region", "side", "neuro_deficit",
+    "follow_up_months", "labs",
+)
+SET_FIELDS: tuple[str, ...] = ("etiology", "treatment")
+PHRASE_FIELDS: tuple[str, ...] = ("symptoms", "imaging", "pathology")
+SCORED_FIELDS: tuple[str, ...] = (*EXACT_FIELDS, *SET_FIELDS, *PHRASE_FIELDS, "outcome")
+
+
+def field_agreement(gold: dict[str, Any], summary: dict[str, Any] | None) -> dict[str, tuple[bool, str]]:
+    """Per scored field: (agrees, what differs). ``summary`` None means no case was extracted.
+
+    Symptoms must also have no extra phrase (a symptom the patient does not have is an error);
+    imaging and pathology only need every gold phrase found.
+
+    >>> field_agreement({"sex": "female", "etiology": ["none_reported"]}, {"sex": "female", "etiology": ["none_reported"]})["sex"]
+    (True, '')
+    """
+    s = summary or {}
+    out: dict[str, tuple[bool, str]] = {}
+    for k in EXACT_FIELDS:
+        ok = summary is not None and s.get(k) == gold.get(k)
+        out[k] = (ok, "" if ok else f"gold {gold.get(k)!r} got {s.get(k)!r}")
+    for k in SET_FIELDS:
+        ok = summary is not None and sorted(s.get(k) or []) == sorted(gold.get(k) or [])
+        out[k] = (ok, "" if ok else f"gold {gold.get(k)!r} got {s.get(k)!r}")
+    for k in PHRASE_FIELDS:
+        missing, extra = phrases_agree(list(gold.get(k) or []), list(s.get(k) or []))
+        if k != "symptoms":
+            extra = []
+        ok = summary is not None and not missing and not extra
+        out[k] = (ok, "" if ok else f"missing {missing}" + (f" extra {extra}" if extra else ""))
+    go, so = gold.get("outcome"), s.get("outcome")
+    ok = summary is not None and (
+        (go is None and so is None) or (go is not None and so is not None and phrase_coverage(go, so) >= 0.5)
+    )
+    out["outcome"] = (ok, "" if ok else f"gold {go!r} got {so!r}")
+    return out

@@ -101,6 +101,9 @@ _TERMINAL = re.compile(r"[.!?:”\"')\]]\s*$")
 def _compiled() -> dict[str, re.Pattern[str]]:
     r = load_extract_rules()
     heads = "|".join(f"(?P<h{i}>{h.pattern})" for i, h in enumerate(r.headings))
+    # Part headings (History, Surgery, Follow-up ...) open sentences too often to be read as
+    # headings when a capitalised word follows ("Follow-up MRI showed ..."): line or ':' / '.' only.
+    main = "|".join(f"(?P<h{i}>{h.pattern})" for i, h in enumerate(r.headings) if not h.part)
     start_furn = "|".join(f.pattern for f in r.furniture if f.where == "start")
     search_furn = "|".join(f.pattern for f in r.furniture if f.where == "search")
     return {
@@ -108,8 +111,11 @@ def _compiled() -> dict[str, re.Pattern[str]]:
         "inline_heading_colon": re.compile(
             rf"(?:(?<=[.!?])|(?<=[.!?][\s\]])|(?<=\n)|^)[ \t]*(?:{heads})[ \t]*:[ \t]*", re.IGNORECASE | re.MULTILINE
         ),
+        "inline_heading_period": re.compile(
+            rf"(?:(?<=\n)|^)[ \t]*(?-i:(?=[A-Z]))(?:{heads})\.[ \t]+(?-i:(?=[A-Z]))", re.IGNORECASE | re.MULTILINE
+        ),
         "inline_heading_caps": re.compile(
-            rf"(?:(?<=[.!?]\s)|(?<=\n)|^)(?-i:(?=[A-Z]))(?:{heads})[ \t]+(?-i:(?=[A-Z0-9]))", re.IGNORECASE
+            rf"(?:(?<=[.!?]\s)|(?<=\n)|^)(?-i:(?=[A-Z]))(?:{main})[ \t]+(?-i:(?=[A-Z0-9]))", re.IGNORECASE
         ),
         "furniture_start": re.compile(rf"^\s*(?:{start_furn})"),
         "furniture_search": re.compile(search_furn, re.IGNORECASE),
@@ -117,12 +123,14 @@ def _compiled() -> dict[str, re.Pattern[str]]:
     }
 
 
-def _heading_kind(match: re.Match[str]) -> SectionKind:
+def _heading_kind(match: re.Match[str]) -> tuple[SectionKind, bool]:
+    """(kind, is a part of the case narrative) of a heading match."""
     r = load_extract_rules()
     for name, value in match.groupdict().items():
         if value is not None and name.startswith("h"):
-            return r.headings[int(name[1:])].kind
-    return "other"
+            h = r.headings[int(name[1:])]
+            return h.kind, h.part
+    return "other", False
 
 
 def clean(original: str) -> tuple[CleanText, list[tuple[int, int]]]:
@@ -203,23 +211,31 @@ def _keep_dehyphenated(b: _Builder, s: int, e: int) -> None:
     b.keep(pos, e)
 
 
+_CLOSED = frozenset({"discussion", "conclusion", "references", "acknowledgements"})
+
+
+def _kind_title(m: re.Match[str], title: str) -> tuple[SectionKind, str, bool]:
+    kind, part = _heading_kind(m)
+    return kind, title, part
+
+
 def find_sections(ct: CleanText, legend_spans: list[tuple[int, int]]) -> list[Section]:
     """Sections of the clean text, in order; legends last. Text before any heading is 'other'."""
     pats = _compiled()
     text = ct.text
     flow_end = legend_spans[0][0] - 2 if legend_spans else len(text)
-    marks: list[tuple[int, int, SectionKind, str]] = []  # (heading start, body start, kind, title)
+    marks: list[tuple[int, int, SectionKind, str, bool]] = []  # (heading start, body start, kind, title, part)
     pos = 0
     for line in text[:flow_end].split("\n"):
         m = pats["line_heading"].match(line)
         if m and len(line) < 90 and line.strip():
-            marks.append((pos, pos + len(line), _heading_kind(m), line.strip().rstrip(":.")))
+            marks.append((pos, pos + len(line), *_kind_title(m, line.strip().rstrip(":."))))
         pos += len(line) + 1
-    for key in ("inline_heading_colon", "inline_heading_caps"):
+    for key in ("inline_heading_colon", "inline_heading_period", "inline_heading_caps"):
         for m in pats[key].finditer(text, 0, flow_end):
-            if any(a <= m.start() < bdy for a, bdy, _, _ in marks):
+            if any(a <= m.start() < bdy for a, bdy, *_ in marks):
                 continue
-            marks.append((m.start(), m.end(), _heading_kind(m), m.group(0).strip().rstrip(":").strip()))
+            marks.append((m.start(), m.end(), *_kind_title(m, m.group(0).strip().rstrip(":.").strip())))
     marks.sort()
     refs = next((m[0] for m in marks if m[2] == "references"), None)
     if refs is not None:
@@ -228,7 +244,12 @@ def find_sections(ct: CleanText, legend_spans: list[tuple[int, int]]) -> list[Se
     first = marks[0][0] if marks else flow_end
     if first > 0:
         sections.append(Section("other", "", 0, first))
-    for i, (_, body, kind, title) in enumerate(marks):
+    major: SectionKind = "other"
+    for i, (_, body, kind, title, part) in enumerate(marks):
+        if part and major in _CLOSED:
+            kind = major
+        elif not part:
+            major = kind
         end = marks[i + 1][0] if i + 1 < len(marks) else flow_end
         if end > body:
             sections.append(Section(kind, title, body, end))
