@@ -35,4 +35,16 @@ def test_add_stores_needs_review(tmp_path: Path) -> None:
     db = tmp_path / "reg.sqlite"
     result = CliRunner().invoke(app, ["--db", str(db), "extract", str(DATA / "british-single.txt"), "--add", "--format", "json", "-o", str(tmp_path / "x.json")])
     assert result.exit_code == 0, result.output
-    assert db.exists()
+    from calcispine.config import Settings
+    from calcispine.model import ReviewStatus
+    from calcispine.registry import open_registry
+
+    with open_registry(Settings(database_url=f"sqlite:///{db}")) as reg:
+        added = [c for c in reg.list_cases() if c.review_status is ReviewStatus.NEEDS_REVIEW and len(reg.records(c.id)) == 1
+                 and reg.source_text(c.source_ids[0]) is not None]
+        assert len(added) == 1, "the extracted case is stored with the text its evidence points into"
+        (record,) = reg.records(added[0].id)
+        text = reg.source_text(record.source_ids[0])
+        assert text is not None
+        spans = [p.evidence for _, p in record.provenance if p.evidence is not None]
+        assert spans and all(text[e.start:e.end] == e.text for e in spans)
