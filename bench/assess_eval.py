@@ -1,12 +1,23 @@
-"""Accuracy of the differential: every registry case leave-one-out, plus vignettes of published cases.
+"""Accuracy of the differential: registry leave-one-out, vignettes of published cases, and report texts.
 
-Three sets, reported apart and together:
+Sets, reported apart and together:
 - registry (leave-one-out): each registry case is assessed with its own data left out of every
   registry estimate and of the similar-case search; its diagnosis is never read by the assessment.
-- development vignettes (bench/data/vignettes.yaml): published patients the knowledge base was
-  checked against while it was written (no number was fitted to them, but misses were looked at).
-- held-out vignettes (bench/data/vignettes_heldout.yaml): published mimics written before the
-  knowledge-base revision they test and never used to change it.
+- development vignettes (bench/data/vignettes.yaml and bench/data/vignettes_heldout.yaml): published
+  patients written as structured findings. The knowledge base was checked against them (their misses
+  were read), so they measure fit, not generalisation. vignettes_heldout.yaml was a held-out set until
+  knowledge base 2026.12.3 looked at its misses; it is development now and is also shown on its own
+  line for continuity.
+- report texts (--texts, on by default when the folders exist): whole case reports assessed through
+  calcispine's extraction with every diagnosis name blanked out first (the names and patterns of
+  knowledge/diagnoses.yaml, their abbreviations, and the knowledge base's entity labels and aliases),
+  so only the findings the extractor passes on can rank the truth. Two folders: the five corpus texts
+  (../shared/corpus or $CALCISPINE_CORPUS, truth from gold.jsonl) and the held-out extraction texts
+  in tests/extract/heldout (truth from bench/data/heldout_gold.jsonl, one line per patient).
+  Each miss prints its findings and, where the gold annotation shows a finding the extraction did not
+  pass on, that finding with the gold phrase it comes from (a note for the extraction owner).
+- blind (--blind, off by default): bench/data/vignettes_blind.yaml, if present; only its summary
+  line is printed, so that whoever tunes the scoring does not read its misses.
 Prints top-1, top-3 and mean rank of the true diagnosis per set, per entity, and every miss; with
 --explain, each miss's findings and the likelihood ratios by which the candidates above the truth
 beat it. An entity with several presentations (CPPD) counts at its best-placed presentation.
@@ -16,9 +27,14 @@ misses). Exit code 0 always: the figures are the output.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+import os
+import re
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +42,32 @@ import yaml
 
 from calcispine.assess import Assessment, Assessor, patient_from_case, patient_from_mapping
 from calcispine.assess._estimates import entity_of_case
+from calcispine.assess._evidence import phrase_findings
 
 HERE = Path(__file__).resolve().parent
-SETS = ("registry", "development", "heldout")
+ROOT = HERE.parent
+SETS = ("registry", "development", "texts")
 TITLES = {"registry": "registry (leave-one-out)", "development": "development vignettes",
-          "heldout": "held-out vignettes"}
+          "texts": "report texts, diagnosis names blanked"}
+VIGNETTE_FILES = ("vignettes.yaml", "vignettes_heldout.yaml")
+FORMER_HELDOUT = "vignettes_heldout.yaml"
+BLANK = "[diagnosis]"
+# Knowledge-base aliases that are also plain words for a finding (a fracture line, chondrocalcinosis
+# of the knees): blanking them would delete findings, not names of the patient's diagnosis.
+FINDING_WORDS = frozenset({"fracture", "chondrocalcinosis"})
 
 
 def _line(name: str, rs: list[int]) -> str:
     n = len(rs)
     if n == 0:
-        return f"{name:48s} n=  0"
-    return (f"{name:48s} n={n:3d}  top-1 {sum(r == 1 for r in rs) / n:6.1%}  "
+        return f"{name:52s} n=  0"
+    return (f"{name:52s} n={n:3d}  top-1 {sum(r == 1 for r in rs) / n:6.1%}  "
             f"top-3 {sum(r <= 3 for r in rs) / n:6.1%}  mean rank {sum(rs) / n:5.2f}")
 
 
 def load_vignettes(name: str) -> list[dict[str, Any]]:
     data = yaml.safe_load((HERE / "data" / name).read_text(encoding="utf-8"))
-    return list(data["vignettes"])
+    return [dict(v, _file=name) for v in data["vignettes"]]
 
 
 def explain_miss(res: Assessment, truth: str, limit: int = 6) -> list[str]:
@@ -61,9 +85,137 @@ def explain_miss(res: Assessment, truth: str, limit: int = 6) -> list[str]:
     return out
 
 
-def evaluate(a: Assessor, vignettes: dict[str, list[dict[str, Any]]],
-             explain: bool) -> tuple[dict[str, dict[str, list[int]]], list[str]]:
-    ranks: dict[str, dict[str, list[int]]] = {s: defaultdict(list) for s in (*SETS, "overlap")}
+# ---- report texts -------------------------------------------------------------------------------
+
+def diagnosis_name_pattern(a: Assessor) -> re.Pattern[str]:
+    """Every name a report may give the diagnosis under: the extractor's vocabulary and the KB's names."""
+    from calcispine.extract import load_diagnoses
+
+    parts: set[str] = set()
+    for d in load_diagnoses().diagnoses.values():
+        parts.update(d.patterns)
+        parts.update(re.escape(x) for x in d.abbreviations)
+    for ent in a.kb.entities.values():
+        parts.update(re.escape(n) for n in (ent.label, *ent.aliases) if n.lower() not in FINDING_WORDS)
+    # Longest first, so that "tumoral calcinosis of the spine" goes before "tumoral calcinosis".
+    return re.compile(r"\b(?:" + "|".join(sorted(parts, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+def blank_names(text: str | None, pattern: re.Pattern[str]) -> str | None:
+    return pattern.sub(BLANK, text) if text else text
+
+
+def text_items(a: Assessor) -> tuple[list[dict[str, Any]], list[str]]:
+    """(file path, gold line, truth entity) for every text patient found, and messages for what is missing."""
+    items: list[dict[str, Any]] = []
+    notes: list[str] = []
+    corpus = Path(os.environ.get("CALCISPINE_CORPUS", ROOT.parent / "shared" / "corpus"))
+    sources = [(corpus, corpus / "gold.jsonl", "corpus"),
+               (ROOT / "tests" / "extract" / "heldout", HERE / "data" / "heldout_gold.jsonl", "extraction held-out")]
+    for folder, gold, label in sources:
+        if not gold.is_file() or not folder.is_dir():
+            notes.append(f"{label} texts skipped: {gold if not gold.is_file() else folder} not found")
+            continue
+        for n, raw in enumerate(gold.read_text(encoding="utf-8").splitlines(), 1):
+            if not raw.strip():
+                continue
+            g = json.loads(raw)
+            truth = a.kb.entity_for(str(g.get("diagnosis") or ""))
+            path = folder / g["file"]
+            if truth is None:
+                notes.append(f"{gold.name} line {n}: diagnosis {g.get('diagnosis')!r} names no entity; skipped")
+            elif not path.is_file():
+                notes.append(f"{gold.name} line {n}: {path} not found; skipped")
+            else:
+                items.append({"path": path, "gold": g, "truth": truth, "set": label})
+    return items, notes
+
+
+def _gold_phrases(g: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    for source in ("imaging", "pathology"):
+        for ph in g.get(source) or []:
+            yield source, str(ph)
+
+
+def extraction_gaps(a: Assessor, g: dict[str, Any], res: Assessment, levels: tuple[str, ...],
+                    age: float | None, sex: str | None) -> list[str]:
+    """What the gold annotation shows that the extracted record did not pass on to the assessment."""
+    out: list[str] = []
+    kb = a.kb
+    for source, ph in _gold_phrases(g):
+        for key, present in phrase_findings(kb, ph, source).items():
+            if present and key not in res.evidence.present:
+                out.append(f"{key} (gold {source}: '{ph}')")
+    gold_levels = list(g.get("levels") or [])
+    if gold_levels and not levels:
+        out.append(f"levels {'-'.join(gold_levels[:1] + gold_levels[-1:])} (gold) not extracted")
+    elif gold_levels and levels and gold_levels[0] not in " ".join(levels):
+        out.append(f"levels: extracted {', '.join(levels)}, gold starts at {gold_levels[0]}")
+    if g.get("age_years") is not None and age is None:
+        out.append(f"age {g['age_years']} (gold) not extracted")
+    if g.get("sex") in ("female", "male") and sex != g["sex"]:
+        out.append(f"sex {g['sex']} (gold), extracted {sex}")
+    return out
+
+
+def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], dict[str, list[int]], list[str],
+                                                         list[str]]:
+    """Assess every text patient through extraction with the diagnosis names blanked.
+
+    Returns ranks by true entity, ranks by folder, miss lines and notes.
+    """
+    from calcispine.extract import extract_case, read_document
+
+    ranks: dict[str, list[int]] = defaultdict(list)
+    by_set: dict[str, list[int]] = defaultdict(list)
+    misses: list[str] = []
+    gaps_all: list[str] = []
+    items, notes = text_items(a)
+    pattern = diagnosis_name_pattern(a)
+    cache: dict[Path, Any] = {}
+    for it in items:
+        path, g, truth = it["path"], it["gold"], it["truth"]
+        if path not in cache:
+            doc = read_document(path)
+            doc = dataclasses.replace(doc, text=blank_names(doc.text, pattern) or "",
+                                      title=blank_names(doc.title, pattern),
+                                      meta={k: blank_names(v, pattern) or "" for k, v in doc.meta.items()})
+            cache[path] = extract_case(doc)
+        result = cache[path]
+        idx = int(g.get("patient") or 1) - 1
+        name = f"{path.name}" + (f" #{idx + 1}" if g.get("patient") and len(result.cases) > 1 else "")
+        if idx >= len(result.cases):
+            rank = len(a.kb.units)
+            ranks[truth].append(rank)
+            by_set[it["set"]].append(rank)
+            misses.append(f"  texts {name}: true {truth}: extraction found {len(result.cases)} patient(s), "
+                          f"not patient {idx + 1}; counted at the last rank ({rank})")
+            continue
+        patient = patient_from_case(result.cases[idx])
+        res = a.assess(patient)
+        r = res.rank_of(truth)
+        ranks[truth].append(r)
+        by_set[it["set"]].append(r)
+        gaps = extraction_gaps(a, g, res, patient.levels, patient.age_years, patient.sex)
+        if gaps:
+            gaps_all.append(f"  {name}: " + "; ".join(gaps))
+        if r > 1:
+            misses.append(f"  texts {name}: true {truth} at rank {r}; top {res.top.key} ({res.top.probability:.2f})")
+            misses.extend(explain_miss(res, truth) if explain else
+                          ["      findings: " + ", ".join([f"+{k}" for k in res.evidence.present] +
+                                                          [f"-{k}" for k in res.evidence.absent])])
+            if gaps:
+                misses.append("      not passed on by extraction: " + "; ".join(gaps))
+    return ranks, by_set, misses, notes + (["gold findings the assessment did not receive (lost in extraction, or worded so that the "
+                                     "knowledge base does not read them):", *gaps_all]
+                                   if gaps_all else [])
+
+
+# ---- vignettes and registry ---------------------------------------------------------------------
+
+def evaluate(a: Assessor, vignettes: list[dict[str, Any]], explain: bool,
+             texts: bool) -> tuple[dict[str, dict[str, list[int]]], list[str], list[str]]:
+    ranks: dict[str, dict[str, list[int]]] = {s: defaultdict(list) for s in (*SETS, "overlap", "former", "added", "text_sets")}
     misses: list[str] = []
 
     def record(kind: str, name: str, truth: str, res: Assessment) -> None:
@@ -78,23 +230,39 @@ def evaluate(a: Assessor, vignettes: dict[str, list[dict[str, Any]]],
         truth = entity_of_case(case, a.kb)
         if truth is not None:
             record("registry", case.id, truth, a.assess(patient_from_case(case), exclude=case.id))
-    for kind in ("development", "heldout"):
-        for v in vignettes[kind]:
-            res = a.assess(patient_from_mapping(v["patient"], v["id"]))
-            record(kind, v["id"], v["truth"], res)
-            if v.get("registry_overlap"):
-                ranks["overlap"]["all"].append(res.rank_of(v["truth"]))
-    return ranks, misses
+    for v in vignettes:
+        res = a.assess(patient_from_mapping(v["patient"], v["id"]))
+        record("development", v["id"], v["truth"], res)
+        if v.get("registry_overlap"):
+            ranks["overlap"]["all"].append(res.rank_of(v["truth"]))
+        if v["_file"] == FORMER_HELDOUT:
+            ranks["former"]["all"].append(res.rank_of(v["truth"]))
+        ranks["added"][str(v.get("added") or "-")].append(res.rank_of(v["truth"]))
+    notes: list[str] = []
+    if texts:
+        text_ranks, by_set, text_misses, notes = evaluate_texts(a, explain)
+        ranks["texts"].update(text_ranks)
+        ranks["text_sets"].update(by_set)
+        misses.extend(text_misses)
+    return ranks, misses, notes
 
 
-def report(title: str, ranks: dict[str, dict[str, list[int]]], misses: list[str], detail: bool) -> dict[str, list[int]]:
+def report(title: str, ranks: dict[str, dict[str, list[int]]], misses: list[str], notes: list[str],
+           detail: bool) -> None:
     print(f"== {title}")
     flat = {s: [r for rs in ranks[s].values() for r in rs] for s in SETS}
     for s in SETS:
         print(_line(TITLES[s], flat[s]))
-    print(_line("overall (all three)", [r for s in SETS for r in flat[s]]))
-    print(_line("vignettes (development + held-out)", flat["development"] + flat["heldout"]))
-    print(_line("  of which patients also in the registry", ranks["overlap"]["all"]))
+        if s == "development":
+            print(_line(f"  of which formerly held-out ({FORMER_HELDOUT})", ranks["former"]["all"]))
+            for version, rs in sorted((k, v) for k, v in ranks["added"].items() if k != "-"):
+                print(_line(f"  of which added with knowledge base {version}", rs))
+            print(_line("  of which the earlier ones (as in older reports)", ranks["added"]["-"]))
+            print(_line("  of which patients also in the registry", ranks["overlap"]["all"]))
+        if s == "texts":
+            for label, rs in sorted(ranks["text_sets"].items()):
+                print(_line(f"  of which {label} texts", rs))
+    print(_line("overall", [r for s in SETS for r in flat[s]]))
     if detail:
         for s in SETS:
             for entity in sorted(ranks[s]):
@@ -102,21 +270,37 @@ def report(title: str, ranks: dict[str, dict[str, list[int]]], misses: list[str]
         if misses:
             print("not ranked first:")
             print("\n".join(misses))
-    return flat
+        if notes:
+            print("\n".join(notes))
+
+
+def blind_summary(a: Assessor) -> None:
+    """Only the summary figures of the blind set (its misses are not shown on purpose)."""
+    path = HERE / "data" / "vignettes_blind.yaml"
+    if not path.is_file():
+        print(f"blind set: {path} not found")
+        return
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rs = [a.assess(patient_from_mapping(v["patient"], v["id"])).rank_of(v["truth"]) for v in data.get("vignettes", [])]
+    print(_line("blind vignettes (summary only)", rs))
 
 
 def main() -> int:
-    explain = "--explain" in sys.argv
-    vignettes = {"development": load_vignettes("vignettes.yaml"), "heldout": load_vignettes("vignettes_heldout.yaml")}
+    argv = sys.argv[1:]
+    explain = "--explain" in argv
+    texts = "--no-texts" not in argv
+    vignettes = [v for name in VIGNETTE_FILES for v in load_vignettes(name)]
     a = Assessor(priors="uniform")
     print(f"knowledge base {a.kb.version}, HPO {a.ontology.release}, {len(a.cases)} registry cases, "
-          f"{len(vignettes['development'])} development and {len(vignettes['heldout'])} held-out vignettes")
-    ranks, misses = evaluate(a, vignettes, explain)
-    report("uniform priors (the default, LIRICAL's convention)", ranks, misses, detail=True)
+          f"{len(vignettes)} development vignettes ({', '.join(VIGNETTE_FILES)})")
+    ranks, misses, notes = evaluate(a, vignettes, explain, texts)
+    report("uniform priors (the default, LIRICAL's convention)", ranks, misses, notes, detail=True)
+    if "--blind" in argv:
+        blind_summary(a)
     lit = Assessor(registry_cases=a.cases, priors="literature")
-    ranks_l, misses_l = evaluate(lit, vignettes, explain and "--literature-detail" in sys.argv)
-    report("sensitivity: literature priors (--priors literature)", ranks_l, misses_l,
-           detail="--literature-detail" in sys.argv)
+    detail = "--literature-detail" in argv
+    ranks_l, misses_l, notes_l = evaluate(lit, vignettes, explain and detail, texts)
+    report("sensitivity: literature priors (--priors literature)", ranks_l, misses_l, notes_l, detail=detail)
     return 0
 
 

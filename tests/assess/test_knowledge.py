@@ -115,3 +115,39 @@ def test_cppd_presentations_are_both_reported_under_the_cppd_name(kb: KnowledgeB
     mix = sum(p.share * kb.frequency("cppd", "site_dens", k) for k, p in cppd.presentations.items())
     assert kb.frequency("cppd", "site_dens") == pytest.approx(mix)
     assert kb.frequency("cppd", "site_dens", "periodontoid") > 0.8 > kb.frequency("cppd", "site_dens", "ligament_facet")
+
+
+def test_a_nested_finding_more_frequent_than_the_one_it_needs_is_rejected() -> None:
+    data = copy.deepcopy(_raw())
+    data["entities"]["spinal_gout"]["features"]["erosions_overhanging"]["f"] = 0.95  # bone_erosion is 0.9
+    with pytest.raises(ValueError, match="erosions_overhanging .* more frequent than bone_erosion"):
+        parse_knowledge(yaml.safe_dump(data))
+
+
+def test_a_phrase_that_is_not_a_regular_expression_is_rejected() -> None:
+    data = copy.deepcopy(_raw())
+    data["features"]["bony_outgrowth"]["phrases"] = ["outgrowth(", "exophyt"]
+    with pytest.raises(ValueError, match="not a valid regular expression"):
+        parse_knowledge(yaml.safe_dump(data))
+
+
+def test_a_feature_yielding_to_an_unknown_feature_is_rejected() -> None:
+    data = copy.deepcopy(_raw())
+    data["features"]["t1_t2_hypointense"]["unless"] = ["t2_bright_signal"]
+    with pytest.raises(ValueError, match="unless"):
+        parse_knowledge(yaml.safe_dump(data))
+
+
+def test_every_new_imaging_feature_has_a_cited_figure_for_every_entity(kb: KnowledgeBase) -> None:
+    """The features added in 2026.12.3 are stated for each entity, not left to their defaults."""
+    for fkey in ("partial_calcification", "t2_hyperintense", "bone_erosion", "bony_outgrowth", "osseous_origin"):
+        for ekey in kb.entities:
+            units = [p for e, p in kb.units if e == ekey]
+            assert all(kb.entry(ekey, fkey, p) is not None for p in units), (ekey, fkey)
+
+
+def test_region_words_must_name_region_features() -> None:
+    data = copy.deepcopy(_raw())
+    data["region_words"]["site_facet_joint"] = ["facet"]
+    with pytest.raises(ValueError, match="not region features"):
+        parse_knowledge(yaml.safe_dump(data))

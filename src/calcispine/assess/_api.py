@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -244,7 +245,17 @@ def _embedded_cases() -> tuple[Case, ...]:
 
 @lru_cache(maxsize=1)
 def default_assessor(priors: str = "uniform") -> Assessor:
-    return Assessor(priors=priors)
+    """The shared assessor; what it loads lives as long as the process.
+
+    Its ontology, registry and knowledge are hundreds of thousands of long-lived objects; left in
+    the cyclic garbage collector they make every full collection cost ~100 ms, which then lands on
+    an unlucky assessment. They are moved out of the collector's sight once, after loading
+    (``gc.freeze``); reference counting still frees anything that is dropped.
+    """
+    assessor = Assessor(priors=priors)
+    gc.collect()
+    gc.freeze()
+    return assessor
 
 
 def assess(patient: PatientInput, *, knowledge: KnowledgeBase | None = None,

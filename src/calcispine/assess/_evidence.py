@@ -7,13 +7,20 @@ from dataclasses import dataclass, field
 
 from calcispine.knowledge import ImpossibleValueError, LabKnowledge, UnknownAnalyteError, UnknownUnitError
 from calcispine.knowledge._differential import KnowledgeBase
-from calcispine.model import LabFlag, Level, Measurement, Region
+from calcispine.model import LabFlag, Level, LevelError, Measurement, Region, parse_levels, render_levels
 
 from ._input import AssessInputError, PatientInput
 from ._ontology import OntologyView
 
 _RAISED = {LabFlag.INCREASED, LabFlag.SLIGHTLY_INCREASED}
-_NEGATION = re.compile(r"\b(no|not|without|absence of|absent|negative for|free of|denied|denies)\b[^.;]*$")
+_NEGATION = re.compile(r"\b(no|not|without|absence of|absent|negative for|free of|denied|denies|neither|nor)\b[^.;]*$")
+# "non-calcified", "uncalcified": the word itself says the feature is not there.
+_PREFIX_NEGATION = re.compile(r"(\bnon-?|\bun)$")
+# "mass with no calcification", "was not calcified": a negation inside the matched words.
+_INNER_NEGATION = re.compile(r"\b(no|not|without|absence)\b")
+# "bone scan normal", "culture was negative": a verdict right after the finding's name.
+_VERDICT = r"(normal|negative|unremarkable|absent|not (seen|detected|shown|present|identified|found|demonstrated))\b"
+_POST_NEGATION = re.compile(rf"^\W*{_VERDICT}|^[^.;,]{{0,40}}?\b(was|were|is|are|appeared|came back)\s+{_VERDICT}")
 
 # Which lab analyte (labs.yaml key) tells about which feature.
 _LAB_FEATURES: dict[str, str] = {
@@ -117,23 +124,88 @@ def _age_band(age: float) -> str:
     return "age_60_plus"
 
 
-def _phrase_features(kb: KnowledgeBase, text: str, source: str, b: _Builder) -> None:
-    """Features a phrase names; a feature is read only from the kinds of input it can come from.
+def _negated(low: str, m: re.Match[str]) -> bool:
+    """A mention is negated by a cue earlier in its clause, a non-/un- prefix, or a verdict right after it."""
+    before = low[: m.start()]
+    clause = re.split(r"[.;,]|\bbut\b|\bwhereas\b|\bwhile\b", before)[-1]
+    after = re.split(r"[.;,]|\bbut\b", low[m.end():])[0]
+    return bool(_NEGATION.search(clause) or _PREFIX_NEGATION.search(before) or _POST_NEGATION.search(after)
+                or _INNER_NEGATION.search(m.group(0)))
 
-    (An imaging phrase never shows a histological feature, nor a pathology phrase a CT sign.)
+
+def phrase_findings(kb: KnowledgeBase, text: str, source: str) -> dict[str, bool]:
+    """Features one phrase shows, each present (True) or negated (False).
+
+    A feature is read only from the kinds of input it can come from (an imaging phrase never shows
+    a histological feature, nor a pathology phrase a CT sign), not from a phrase one of its veto
+    patterns matches, and not when a feature it yields to (``unless``) is read present from the
+    same phrase. A feature mentioned both plainly and negated ("no erosion of the dens but erosion
+    of the lamina") counts as present.
     """
     low = text.lower()
+    found: dict[str, bool] = {}
     for key, feat in kb.features.items():
-        if source not in feat.sources:
+        if source not in feat.sources or not feat.patterns:
             continue
-        for pat in feat.patterns:
-            m = pat.search(low)
-            if m:
-                before = low[: m.start()]
-                clause = re.split(r"[.;,]|\bbut\b", before)[-1]
-                negated = bool(_NEGATION.search(clause))
-                b.add(key, not negated, f"{source}: '{text}'")
-                break
+        if any(v.search(low) for v in feat.veto_patterns):
+            continue
+        states = [not _negated(low, m) for pat in feat.patterns for m in pat.finditer(low)]
+        if states:
+            found[key] = any(states)
+    for key in list(found):
+        if any(found.get(u) for u in kb.features[key].unless):
+            del found[key]
+    return found
+
+
+# Level names in free text: C3, L4-5, C3/4, T11-T12, C6 to T2 (upper case, as reports write them).
+_LEVEL_SPAN = re.compile(r"\b([CTLS])(\d{1,2})(?:\s*(?:-|\u2013|/|to)\s*([CTLS])?(\d{1,2}))?\b")
+# Words that make T1/T2 an MRI sequence, not a vertebra.
+_MRI_WORDS = re.compile(r"weight|signal|intens|sequence|\bmri?\b|\bstir\b|flair|gadolin|contrast|enhanc|"
+                        r"\bhyper|\bhypo|bright|\bdark|\bwi\b|image", re.IGNORECASE)
+
+
+def levels_in_text(text: str) -> tuple[Level, ...]:
+    """Vertebral levels a free-text phrase names, leaving out T1/T2 where they name MRI sequences."""
+    out: set[Level] = set()
+    for m in _LEVEL_SPAN.finditer(text):
+        nums = [int(g) for g in (m.group(2), m.group(4)) if g]
+        if m.group(1) == "T" and (m.group(3) in (None, "T")) and max(nums) <= 2:
+            near = text[max(0, m.start() - 30): m.end() + 30]
+            if _MRI_WORDS.search(near) or re.search(r"T[12]\W{1,6}(and|or|,)\W*T[12]", near):
+                continue
+        try:
+            out.update(parse_levels(m.group(0).replace("to", "-")))
+        except LevelError:
+            continue
+    return tuple(sorted(out))
+
+
+def _levels_from_phrases(patient: PatientInput, kb: KnowledgeBase, b: _Builder) -> tuple[Level, ...]:
+    """No levels given: read them, or at least the region, from the imaging and site phrases."""
+    phrases = (*patient.imaging, *patient.compartments)
+    found: set[Level] = set()
+    for ph in phrases:
+        found.update(levels_in_text(ph))
+    if found:
+        levels = tuple(sorted(found))
+        text = render_levels(levels)
+        region: Region = levels[0].region
+        key = "region_craniocervical" if str(levels[0]) == "C1" else f"region_{region.value}"
+        b.add(key, True, f"most cranial level {levels[0]} ({text}, read from the imaging)")
+        b.add("multilevel", len(levels) >= 3, f"{len(levels)} level(s) named in the imaging: {text}")
+        return levels
+    for key, pattern in kb.region_patterns:  # cranial first: the region is that of the most cranial level
+        hit = next((ph for ph in phrases if pattern.search(ph)), None)
+        if hit is not None:
+            b.add(key, True, f"region named in '{hit}'")
+            break
+    return ()
+
+
+def _phrase_features(kb: KnowledgeBase, text: str, source: str, b: _Builder) -> None:
+    for key, present in phrase_findings(kb, text, source).items():
+        b.add(key, present, f"{source}: '{text}'")
 
 
 def _read_lab(labs: LabKnowledge, lab_in: object) -> LabReading:
@@ -175,6 +247,8 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
         key = "region_craniocervical" if str(levels[0]) == "C1" else f"region_{region.value}"
         b.add(key, True, f"most cranial level {levels[0]} ({text})")
         b.add("multilevel", len(levels) >= 3, f"{len(levels)} level(s): {text}")
+    else:
+        levels = _levels_from_phrases(patient, kb, b)
     # HPO terms, ontology-aware: an observed term matches a feature term it equals or descends from.
     for tid in patient.observed:
         anc = ontology.ancestors(tid, include_self=True)

@@ -47,6 +47,9 @@ class Feature(BaseModel):
     when that finding is present, the score uses this one's frequency conditional on it, so the
     shared information is not counted twice. ``implies`` lists findings that are present whenever
     this one is (dialysis means chronic kidney disease), so they are never read as absent.
+    ``veto`` patterns stop a phrase from showing this feature (T2 signal of the cord is not the
+    lesion's); ``unless`` names features that, read from the same phrase, overrule this one
+    ("hypointense on T1 and hyperintense on T2" is not a lesion dark on both).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -57,6 +60,8 @@ class Feature(BaseModel):
     implies: tuple[str, ...] = ()
     default_frequency: float = Field(gt=0.0, lt=1.0)
     phrases: tuple[str, ...] = ()
+    veto: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ALL_SOURCES
     check: str | None = None
     cite: tuple[str, ...]
@@ -70,9 +75,23 @@ class Feature(BaseModel):
             raise ValueError(f"not HPO ids: {bad}")
         return v
 
+    @field_validator("phrases", "veto")
+    @classmethod
+    def _compiles(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"phrase pattern {p!r} is not a valid regular expression: {exc}") from exc
+        return v
+
     @cached_property
     def patterns(self) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(p) for p in self.phrases)
+
+    @cached_property
+    def veto_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p) for p in self.veto)
 
 
 class Frequency(BaseModel):
@@ -153,6 +172,25 @@ class KnowledgeBase(BaseModel):
     sources: dict[str, Citation]
     features: dict[str, Feature]
     entities: dict[str, Entity]
+    region_words: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    region_words_cite: tuple[str, ...] = ()
+
+    @field_validator("region_words")
+    @classmethod
+    def _region_patterns(cls, v: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for key, pats in v.items():
+            for p in pats:
+                try:
+                    re.compile(p)
+                except re.error as exc:
+                    raise ValueError(f"region_words {key}: {p!r} is not a valid regular expression: {exc}") from exc
+        return v
+
+    @cached_property
+    def region_patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        """(region feature, pattern) in the file's order, cranial first."""
+        return tuple((k, re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE))
+                     for k, pats in self.region_words.items() if pats)
 
     @model_validator(mode="after")
     def _consistent(self) -> KnowledgeBase:
@@ -174,10 +212,18 @@ class KnowledgeBase(BaseModel):
             bad = [i for i in feat.implies if i not in self.features or i == key]
             if bad:
                 problems.append(f"feature {key}: implies {bad}, which are not other features")
+            bad = [i for i in feat.unless if i not in self.features or i == key]
+            if bad:
+                problems.append(f"feature {key}: unless {bad}, which are not other features")
         groups: dict[str, list[str]] = {}
         for key, feat in self.features.items():
             if feat.group:
                 groups.setdefault(feat.group, []).append(key)
+        bad_regions = [k for k in self.region_words if self.features.get(k) is None or self.features[k].group != "region"]
+        if bad_regions:
+            problems.append(f"region_words: {bad_regions} are not region features")
+        if self.region_words:
+            cites("region_words", self.region_words_cite, need_identified=False)
         if any(w <= 0 for w in self.prior_classes.values()):
             problems.append("prior_classes: every class weight must be positive")
         for ekey, ent in self.entities.items():
@@ -215,6 +261,12 @@ class KnowledgeBase(BaseModel):
             keys: tuple[str | None, ...] = tuple(ent.presentations) or (None,)
             for unit in keys:
                 where = f"entity {ekey}" + (f" presentation {unit}" if unit else "")
+                for fkey, feat in self.features.items():  # listed figures only; defaults are clamped
+                    if feat.given is not None and self.entry(ekey, fkey, unit) is not None and \
+                            self.frequency(ekey, fkey, unit) > self.frequency(ekey, feat.given, unit) + 1e-9:
+                        problems.append(f"{where}: {fkey} ({self.frequency(ekey, fkey, unit):g}) is more frequent "
+                                        f"than {feat.given} ({self.frequency(ekey, feat.given, unit):g}), which it "
+                                        "cannot occur without")
                 for gname, members in groups.items():
                     own = dict(ent.features)
                     if unit:

@@ -1,0 +1,142 @@
+"""How imaging and pathology wording becomes findings: the phrase classes spine case reports use.
+
+Every phrase here is our own wording of the kind of sentence a report contains; none is copied.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from calcispine.assess import Assessor, patient_from_mapping
+from calcispine.assess._evidence import levels_in_text, phrase_findings
+from calcispine.knowledge._differential import KnowledgeBase
+
+
+def _read(kb: KnowledgeBase, text: str, source: str = "imaging") -> dict[str, bool]:
+    return phrase_findings(kb, text, source)
+
+
+@pytest.mark.parametrize("text", [
+    "partly calcified mass in the lumbar canal on MRI",
+    "a soft-tissue mass, partially calcified on CT",
+    "mass with scattered punctate calcifications",
+    "linear calcification inside the mass",
+])
+def test_a_partly_calcified_mass_reads_as_calcified_and_as_partly_so(kb: KnowledgeBase, assessor: Assessor,
+                                                                      text: str) -> None:
+    assert _read(kb, text).get("partial_calcification") is True
+    ev = assessor.assess(patient_from_mapping({"imaging": [text]})).evidence
+    assert "calcified_mass" in ev.present and "partial_calcification" in ev.present
+
+
+@pytest.mark.parametrize("text, feature", [
+    ("bony outgrowth from the left lamina of C4", "bony_outgrowth"),
+    ("sessile bony excrescence on the spinous process", "bony_outgrowth"),
+    ("pedunculated lesion projecting from the transverse process", "bony_outgrowth"),
+    ("bone tumour growing out from the inferior articular process into the canal", "bony_outgrowth"),
+    ("cortical and medullary continuity with the parent vertebra", "corticomedullary_continuity"),
+    ("its marrow cavity is continuous with the medulla of the lamina", "corticomedullary_continuity"),
+    ("capped by a thin layer of hyaline cartilage", "cartilage_cap"),
+    ("a cartilage-capped lesion", "cartilage_cap"),
+])
+def test_osteochondroma_wording_is_read(kb: KnowledgeBase, text: str, feature: str) -> None:
+    assert _read(kb, text).get(feature) is True
+
+
+def test_an_exophytic_lesion_with_medullary_continuity_in_a_young_man_is_osteochondroma(assessor: Assessor) -> None:
+    a = assessor.assess(patient_from_mapping({
+        "age_years": 24, "sex": "male", "levels": "C3", "observed": ["HP:0030833"],
+        "imaging": ["sessile bony excrescence arising from the C3 lamina, cortex and marrow continuous with the lamina"],
+    }))
+    assert a.top.entity == "osteochondroma"
+    lrs = {x.feature: x.lr for x in a.top.explanation}
+    assert lrs["bony_outgrowth"] > 1 and lrs["corticomedullary_continuity"] > 1
+
+
+@pytest.mark.parametrize("text, present, absent", [
+    ("destructive change of the facet joints", {"bone_destruction"}, set()),
+    ("expansile lytic lesion of the pedicle", {"bone_destruction", "expansile"}, set()),
+    ("smooth erosion of the adjacent lamina", {"bone_erosion"}, {"bone_destruction"}),
+    ("punched-out erosions with overhanging edges", {"bone_erosion", "erosions_overhanging"}, set()),
+    ("surrounding osteosclerosis", {"reactive_sclerosis"}, {"bone_erosion"}),
+])
+def test_destructive_lytic_and_erosive_wording(kb: KnowledgeBase, text: str, present: set[str],
+                                                absent: set[str]) -> None:
+    found = _read(kb, text)
+    assert {k for k, v in found.items() if v} >= present
+    assert not (set(found) & absent)
+
+
+@pytest.mark.parametrize("text, feature, expected", [
+    ("the bone scan was normal", "bone_scan_uptake", False),
+    ("no uptake on bone scintigraphy", "bone_scan_uptake", False),
+    ("a non-calcified soft-tissue mass", "calcified_mass", False),
+    ("a mass with no calcification", "calcified_mass", False),
+    ("the mass was not calcified", "calcified_mass", False),
+    ("calcification around the odontoid process without erosion of the dens", "site_dens", True),
+    ("calcification around the odontoid process without erosion of the dens", "bone_erosion", False),
+])
+def test_negation_by_cue_prefix_verdict_and_inside_the_phrase(kb: KnowledgeBase, text: str, feature: str,
+                                                              expected: bool) -> None:
+    assert _read(kb, text).get(feature) is expected
+
+
+def test_t2_signal_is_the_lesions_own_and_overrules_dark_on_both(kb: KnowledgeBase) -> None:
+    mixed = _read(kb, "hypointense on T1 and hyperintense on T2")
+    assert mixed.get("t2_hyperintense") is True and "t1_t2_hypointense" not in mixed
+    assert _read(kb, "low signal on T1- and T2-weighted images").get("t1_t2_hypointense") is True
+    assert _read(kb, "low in intensity on both T1 and T2").get("t1_t2_hypointense") is True
+    cord = _read(kb, "dark mass compressing the cord, which is bright on T2")
+    assert "t2_hyperintense" not in cord
+
+
+def test_a_bright_lobulated_ring_and_arc_mass_points_to_a_chondroid_tumour(assessor: Assessor) -> None:
+    a = assessor.assess(patient_from_mapping({
+        "age_years": 47, "sex": "male", "levels": "T7", "observed": ["HP:0003418"],
+        "imaging": ["lobulated mass of the posterior elements, bright on T2, with ring-and-arc calcification"],
+    }))
+    assert a.top.entity == "chondrosarcoma"
+
+
+def test_levels_in_imaging_text_skip_mri_sequences() -> None:
+    assert [str(x) for x in levels_in_text("extradural mass at L2-3 compressing the L3 root")] == ["L2", "L3"]
+    assert levels_in_text("hypointense on T1 and T2") == ()
+    assert levels_in_text("low signal on T2-weighted images") == ()
+    assert [str(x) for x in levels_in_text("epidural mass at T11-T12")] == ["T11", "T12"]
+
+
+def test_a_lesion_without_levels_takes_its_region_from_the_imaging(assessor: Assessor) -> None:
+    ev = assessor.assess(patient_from_mapping({"imaging": ["partly calcified lumbar mass on MRI"]})).evidence
+    assert "region_lumbar" in ev.present and "multilevel" not in ev.present
+    ev = assessor.assess(patient_from_mapping({"imaging": ["calcified mass in the canal at C5-C6"]})).evidence
+    assert "region_cervical" in ev.present and [str(x) for x in ev.levels] == ["C5", "C6"]
+    ev = assessor.assess(patient_from_mapping({"imaging": ["cervical and lumbar paraspinal calcifications"]})).evidence
+    assert "region_cervical" in ev.present and "region_lumbar" not in ev.present  # the most cranial region
+    given = assessor.assess(patient_from_mapping({"levels": "L4", "imaging": ["mass reaching up to C7"]})).evidence
+    assert "region_lumbar" in given.present and "region_cervical" not in given.present  # stated levels win
+
+
+@pytest.mark.parametrize("text, source, feature", [
+    ("white chalk-like paste", "pathology", "chalky_material"),
+    ("needle-shaped crystals, negatively birefringent", "pathology", "urate_crystals"),
+    ("crystals with weakly positive birefringence", "pathology", "cppd_crystals"),
+    ("culture of the pus grew Mycobacterium", "pathology", "granulomatous_infection"),
+    ("lobules of cartilage with atypical chondrocytes", "pathology", "malignant_cells"),
+    ("renal failure on haemodialysis for six years", "history", "chronic_kidney_disease"),
+    ("rheumatoid arthritis", "history", "connective_tissue_disease"),
+    ("chondrocalcinosis of both knees", "imaging", "peripheral_chondrocalcinosis"),
+    ("paravertebral fluid collection with a rim", "imaging", "paraspinal_abscess"),
+])
+def test_other_classes_of_report_wording(kb: KnowledgeBase, text: str, source: str, feature: str) -> None:
+    assert _read(kb, text, source).get(feature) is True
+
+
+def test_crystals_not_found_count_against_both_crystal_diseases(kb: KnowledgeBase) -> None:
+    found = _read(kb, "no crystals were seen under polarised light", "pathology")
+    assert found.get("urate_crystals") is False and found.get("cppd_crystals") is False
+
+
+def test_a_histological_granuloma_with_caseation_is_not_read_as_tumoral_calcinosis_histology(
+        kb: KnowledgeBase) -> None:
+    found = _read(kb, "caseating granulomas with Langhans giant cells", "pathology")
+    assert found.get("granulomatous_infection") is True and "amorphous_deposits_histiocytes" not in found
