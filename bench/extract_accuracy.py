@@ -1,9 +1,12 @@
 """Per-field agreement of calcispine's extraction with a gold file (one JSON object per line).
 
-Exact fields must be equal (etiology and treatment as sets); phrase fields (symptoms, imaging,
-pathology, outcome) agree by meaning as calcispine.extract.field_agreement defines it. Each gold
-line names its text in `file`; a file with several patients has one gold line per patient with a
-1-based `patient` index, matched to the extractor's n-th case.
+Exact fields must be equal (etiology and treatment as sets; the diagnosis as the same diagnoses.yaml
+entry; labs by analyte and reading, so 'platelets 42,000/µL' is the 'platelet count 42000/uL');
+phrase fields (symptoms, imaging, pathology, outcome) agree by meaning as
+calcispine.extract.field_agreement defines it: symptoms cover at least three in four gold phrases and
+name nothing foreign; imaging and pathology find every gold phrase. Each gold line names its text in
+`file`; a file with several patients has one gold line per patient with a 1-based `patient` index,
+matched to the extractor's n-th case.
 
 Run: .venv/bin/python bench/extract_accuracy.py [GOLD] [--texts DIR] [--verbose]
 """

@@ -152,6 +152,9 @@ def phrase_findings(kb: KnowledgeBase, text: str, source: str) -> dict[str, bool
         states = [not _negated(low, m) for pat in feat.patterns for m in pat.finditer(low)]
         if states:
             found[key] = any(states)
+        if not found.get(key) and any(not _negated(low, m) for pat in feat.absent_patterns
+                                      for m in pat.finditer(low)):
+            found[key] = False
     for key in list(found):
         if any(found.get(u) for u in kb.features[key].unless):
             del found[key]
@@ -179,6 +182,38 @@ def levels_in_text(text: str) -> tuple[Level, ...]:
         except LevelError:
             continue
     return tuple(sorted(out))
+
+
+# A lesion's size in an imaging phrase: "1.6 cm pedunculated lesion", "13 x 6 mm focus", "a mass about
+# 3 cm across", "measuring 5x7x4 cm". A number counts only when the words around it make it the
+# lesion's size (a lesion noun right after it, or a word of measuring before it), not a distance or
+# the width of the canal.
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)((?:\s*(?:x|\u00d7|by)\s*\d+(?:\.\d+)?){0,2})\s*-?\s*(cm|mm)\b")
+_SIZE_NOUN = re.compile(r"^[\s)\]-]*(?:in (?:diameter|size|greatest|maximum|length)|across|(?:[a-z,-]+\s+){0,3}"
+                        r"(?:mass|lesion|nodule|nidus|tumou?r|deposit|collection|focus|calcification|cyst|exostosis)(?:e?s)?\b)")
+_SIZE_AWAY = re.compile(r"^\s*(below|above|from|away|beyond|distal|proximal|cranial|caudal|lateral|medial|"
+                        r"anterior|posterior|deep|superficial|inferior|superior)\b")
+_SIZE_CUE = re.compile(r"(measur\w*|sized?|diameter|across|about|approximately|maximum|largest|up to|"
+                       r"mass|lesion|nodule|nidus|tumou?r|focus|deposit|cyst)(\W+of)?\W*$")
+_NOT_LESION = re.compile(r"\b(canal|cord|foramen|stenosis|distance|below|above|from the|margin|disc height|"
+                         r"space|slip|listhesis|displacement)\b[^.;]{0,25}$")
+
+
+def sizes_in_text(text: str) -> tuple[float, ...]:
+    """Largest dimension (cm) of every lesion size a free-text imaging phrase gives."""
+    low = text.lower()
+    out: list[float] = []
+    for m in _SIZE.finditer(low):
+        nums = [float(m.group(1))] + [float(x) for x in re.findall(r"\d+(?:\.\d+)?", m.group(2))]
+        before, after = low[max(0, m.start() - 40): m.start()], low[m.end():]
+        if _NOT_LESION.search(before) or _SIZE_AWAY.match(after):
+            continue
+        if not (_SIZE_NOUN.match(after) or _SIZE_CUE.search(before.rstrip())):
+            continue
+        cm = max(nums) / (10.0 if m.group(3) == "mm" else 1.0)
+        if 0 < cm <= 60:
+            out.append(cm)
+    return tuple(out)
 
 
 def _levels_from_phrases(patient: PatientInput, kb: KnowledgeBase, b: _Builder) -> tuple[Level, ...]:
@@ -253,11 +288,14 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
     for tid in patient.observed:
         anc = ontology.ancestors(tid, include_self=True)
         for key, feat in kb.features.items():
-            if any(h in anc for h in feat.hpo):
+            if feat.matches_hpo(anc, tid):
                 b.add(key, True, f"{tid} {ontology.label(tid)}")
+    # An excluded term rules a feature out only when it covers every term of the feature: "no muscle
+    # weakness" does not exclude a neurological deficit shown by sensory loss or myelopathy.
     for tid in patient.excluded:
         for key, feat in kb.features.items():
-            if any(tid in ontology.ancestors(h, include_self=True) for h in feat.hpo if ontology.resolve(h)):
+            terms = [h for h in feat.hpo if ontology.resolve(h)]
+            if terms and all(tid in ontology.ancestors(h, include_self=True) for h in terms):
                 b.add(key, False, f"excluded {tid} {ontology.label(tid)}")
     for key, value in patient.features.items():
         if key not in kb.features:
@@ -271,7 +309,7 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
         if feat_key:
             b.add(feat_key, True, f"history: {tag}")
         else:
-            _phrase_features(kb, tag.removeprefix("other:"), "history", b)
+            _phrase_features(kb, tag.removeprefix("other:").replace("_", " "), "history", b)
     _add_implied(kb, b)
     if patient.history:
         for key in HISTORY_KEYS:
@@ -285,6 +323,11 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
         _phrase_features(kb, phrase, "pathology", b)
     if patient.lesion_size_cm is not None:
         b.add("size_over_2cm", patient.lesion_size_cm > 2.0, f"size {patient.lesion_size_cm:g} cm")
+    else:
+        sized = [(cm, ph) for ph in patient.imaging for cm in sizes_in_text(ph)]
+        if sized:
+            cm, ph = max(sized)
+            b.add("size_over_2cm", cm > 2.0, f"size {cm:g} cm read from the imaging: '{ph}'")
     if patient.neuro_deficit is not None:
         b.add("neurological_deficit", patient.neuro_deficit, "neurological deficit stated" if patient.neuro_deficit
               else "no neurological deficit stated")

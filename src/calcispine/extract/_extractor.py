@@ -15,7 +15,6 @@ from calcispine.model import (
     Diagnosis,
     Evidence,
     Finding,
-    LabFlag,
     Level,
     Measurement,
     Notepad,
@@ -31,7 +30,7 @@ from calcispine.ontology import get_hpo
 from ._context import HISTORICAL, HYPOTHETICAL, NEGATED, POSSIBLE, SentenceContext, default_context
 from ._document import Document
 from ._hpo_match import TermHit, fenominal_hits, merge_hits, phrase_hits
-from ._parsers import LabMention, find_labs, find_levels, parse_ages, parse_follow_up
+from ._parsers import LabMention, find_labs, find_levels, parse_ages, parse_dates, parse_follow_up
 from ._rules import load_diagnoses, load_extract_rules, rule_versions
 from ._text import CleanText, Sentence, clean, find_sections, sentences
 
@@ -81,8 +80,8 @@ def _regexes() -> dict[str, re.Pattern[str]]:
         "male": re.compile(r"\b(?:man|male|boy|gentleman|he|his|him|himself|mr)\b", ic),
         "female_noun": re.compile(r"\b(?:woman|female|girl|lady)\b", ic),
         "male_noun": re.compile(r"\b(?:man|male|boy|gentleman)\b", ic),
-        "series": re.compile(r"^(?:(?:case|patient)\s*(\d+|[ivx]+)\b|(?:the|a)\s+(second|third|fourth|fifth|other|next)\s+(?:patient|case)\b)", ic),
-        "region": re.compile(r"\b(cervical|thoracic|lumbar|sacral)\b", ic),
+        "series": re.compile(r"^(?:(?:case|patient)\s*(\d+|[ivx]+)\b|(?:the|a|our)\s+(first|second|third|fourth|fifth|other|next)\s+(?:patient|case)\b)", ic),
+        "region": re.compile(r"\b(cervical|thoracic|lumbar|sacral|sacrum)\b(?! puncture| collar| orthosis| brace)", ic),
         "figref": re.compile(r"\s*[\[(](?:Fig(?:ure)?s?\.?|Table)\s*[^\])]{0,30}[\])]", ic),
         "diag_cue": re.compile(r"diagnos|consistent with|compatible with|confirmed|was made|seen in|characteristic of|revealed|demonstrated|suggesting|typical of", ic),
         "differential": re.compile(r"differential diagnos\w*", ic),
@@ -92,6 +91,8 @@ def _regexes() -> dict[str, re.Pattern[str]]:
 
 
 _CASE_KINDS = {"case"}
+# A statement of what may happen in general is not this patient's outcome; 'he could walk' is.
+_GENERAL_MODAL = re.compile(r"\b(?:may|might|should|can)\b|\bcould (?:be|have|also|recur|occur|cause|develop)\b")
 _REGION_ORDER = ["cervical", "thoracic", "lumbar", "sacral"]
 _NEVER = {"references", "table", "acknowledgements", "legend"}
 _OPEN_KINDS = {"other", "abstract", "conclusion", "background"}
@@ -154,27 +155,56 @@ def _patient_sentences_headless(sents: list[Sentence]) -> list[bool]:
     return flags
 
 
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
+_PATIENT_REF = re.compile(
+    r"\b(?:patient|case)\s*(\d+)\b|\bthe (first|second|third|fourth|fifth|sixth) (?:patient|case)\b", re.IGNORECASE
+)
+_SERIES_KINDS_HEADLESS = frozenset({"other", "front"})
+
+
 def _patient_groups(sents: list[Sentence], patient: list[bool]) -> list[list[int]]:
-    """Indices of patient sentences per patient; a case series splits at 'Case 2' / 'The second patient'."""
+    """Indices of patient sentences per patient; a case series splits at 'Case 2' / 'The second patient'.
+
+    A report without case headings splits at sentences that open with 'The first patient ...',
+    'The second patient ...'. A main case heading after the last patient's part ('Results',
+    'Outcome' written for the whole series) is shared: each of its sentences goes to the patients
+    it names ('patient 1', 'the second patient'), or to every patient when it names none.
+    """
     rx = _regexes()
+    headless = not any(s.section.kind in _CASE_KINDS for s in sents)
+    kinds = _SERIES_KINDS_HEADLESS if headless else _CASE_KINDS
     markers: list[int] = []
     seen_titles: set[str] = set()
     for i, s in enumerate(sents):
-        if s.section.kind != "case":
+        if s.section.kind not in kinds:
             continue
         title = s.section.title.lower()
         first_of_section = i == 0 or sents[i - 1].section is not s.section
-        if first_of_section and rx["series"].match(title) and title not in seen_titles:
+        if not headless and first_of_section and rx["series"].match(title) and title not in seen_titles:
             seen_titles.add(title)
             markers.append(i)
-        elif rx["series"].match(s.text):
+        elif rx["series"].match(s.text) and (not headless or patient[i]):
             markers.append(i)
     if len(markers) < 2:
         return [[i for i, ok in enumerate(patient) if ok]]
+    last = sents[markers[-1]].section
+
+    def shared(i: int) -> bool:
+        sec = sents[i].section
+        return (not headless and sec.start > last.start and not sec.part
+                and not rx["series"].match(sec.title.lower()))
+
     groups: list[list[int]] = []
     for j, m in enumerate(markers):
         end = markers[j + 1] if j + 1 < len(markers) else len(sents)
-        groups.append([i for i in range(m, end) if patient[i] and sents[i].section.kind == "case"])
+        groups.append([i for i in range(m, end) if patient[i] and sents[i].section.kind in kinds and not shared(i)])
+    for i in range(markers[-1], len(sents)):
+        if not (patient[i] and sents[i].section.kind in kinds and shared(i)):
+            continue
+        named = {int(m.group(1)) if m.group(1) else _ORDINAL[m.group(2).lower()] for m in _PATIENT_REF.finditer(sents[i].text)}
+        for n, g in enumerate(groups, start=1):
+            if not named or n in named:
+                g.append(i)
     return [g for g in groups if g]
 
 
@@ -327,7 +357,7 @@ def _build_case(
     if not levels:
         for i in ordered:
             for rm in rx["region"].finditer(sents[i].text):
-                word = rm.group(1).lower()
+                word = rm.group(1).lower().replace("sacrum", "sacral")
                 if word not in region_words:
                     region_words.append(word)
     region_word = ",".join(sorted(region_words, key=_REGION_ORDER.index)) or None
@@ -371,11 +401,14 @@ def _build_case(
     for trule in load_extract_rules().treatments:
         pat = re.compile(trule.pattern, re.IGNORECASE)
         requires = re.compile(trule.requires, re.IGNORECASE) if trule.requires else None
+        unless = re.compile(trule.unless, re.IGNORECASE) if trule.unless else None
         done = False
-        for i in group:
+        for i in ordered:  # the case sections' own statement first, then a title or abstract
             if done:
                 break
             if requires is not None and not requires.search(sents[i].text):
+                continue
+            if unless is not None and unless.search(sents[i].text):
                 continue
             for m in pat.finditer(sents[i].text):
                 s0 = sents[i].start
@@ -405,7 +438,7 @@ def _build_case(
     outcome_read = sorted(
         i for i in group
         if i >= after and rx["outcome"].search(sents[i].text)
-        and not re.search(r"\b(?:may|might|should|can|could)\b", sents[i].text)
+        and not _GENERAL_MODAL.search(sents[i].text)
     )
 
     # findings (outcome sentences tell what went away, not what the patient presented with)
@@ -419,7 +452,7 @@ def _build_case(
     pathology = _phrases(ctx, group + legend_idx, "pathology", note, exclude=())
 
     # outcome
-    outcome = _outcome(ctx, outcome_read, note)
+    outcome = _outcome(ctx, outcome_read, note, group)
 
     # neurological deficit
     neuro = _neuro(ctx, group, findings, note)
@@ -599,27 +632,14 @@ def _labs(ctx: _Ctx, idx: list[int], notepad: Notepad) -> list[Measurement]:
                 else:
                     raise ValueError("no lab knowledge")
             except (LookupError, ValueError) as exc:
-                notepad.warn(f"{ctx.doc.name}: {lm.analyte}", f"lab value not normalised: {exc}")
-                try:
-                    m = Measurement(analyte=lm.analyte.lower(), value=lm.value, unit=lm.unit, evidence=ev,
-                                    flag=None if lm.flag is None else _flag(lm.flag))
-                except ValueError:
-                    continue
+                # A value in a unit the analyte is not measured in ('CSF glucose 3.1 mmol/L' read as a
+                # cell count) is left out: a case holds only values the lab knowledge can read back.
+                notepad.warn(f"{ctx.doc.name}: {lm.analyte}", f"lab value left out: {exc}")
+                continue
             prev = out.get(m.analyte)
             if prev is None or (prev.value is None and m.value is not None):
                 out[m.analyte] = m
     return sorted(out.values(), key=lambda m: m.evidence.start if m.evidence else 0)
-
-
-def _flag(text: str) -> LabFlag:
-    t = text.lower()
-    if "slight" in t or "mild" in t:
-        return LabFlag.SLIGHTLY_INCREASED if any(w in t for w in ("incr", "elev", "rais", "high")) else LabFlag.SLIGHTLY_DECREASED
-    if any(w in t for w in ("incr", "elev", "rais", "high")):
-        return LabFlag.INCREASED
-    if any(w in t for w in ("decr", "low", "redu")):
-        return LabFlag.DECREASED
-    return LabFlag.NORMAL
 
 
 def _tidy(text: str) -> str:
@@ -628,12 +648,21 @@ def _tidy(text: str) -> str:
     return t.rstrip(".")
 
 
+_PHRASE_TITLES = {
+    "imaging": re.compile(r"imaging|radiolog|\bCT\b|\bMRI\b", re.IGNORECASE),
+    "pathology": re.compile(r"patholog|histolog|biopsy", re.IGNORECASE),
+}
+
+
 def _phrases(ctx: _Ctx, idx: list[int], kind: str, note: object, exclude: tuple[str, ...]) -> tuple[str, ...]:
+    """Imaging or pathology phrases: sentences with a cue of the field, or any sentence of a section
+    titled for it ('Imaging', 'Pathology'); clauses split at ';'."""
     rx = _regexes()
     out: list[str] = []
     for i in sorted(set(idx)):
         sent = ctx.sents[i]
-        if not rx[kind].search(sent.text) or any(rx[x].search(sent.text) and not rx[kind].search(sent.text) for x in exclude):
+        titled = sent.section.kind == "case" and bool(_PHRASE_TITLES[kind].search(sent.section.title))
+        if not (titled or rx[kind].search(sent.text)) or any(rx[x].search(sent.text) and not rx[kind].search(sent.text) for x in exclude):
             continue
         if kind == "imaging" and rx["pathology"].search(sent.text) and not re.search(r"\b(?:CT|MRI?|radiograph|scan|imaging|x-?ray)", sent.text, re.I):
             continue
@@ -641,9 +670,13 @@ def _phrases(ctx: _Ctx, idx: list[int], kind: str, note: object, exclude: tuple[
             continue
         pos = 0
         last: int | None = None  # a clause without a cue of its own continues the one before it
+        pending: list[str] = []  # ... or opens the one after it
         for clause in re.split(r";\s*", sent.text):
             phrase = _tidy(clause)
-            if len(phrase) > 3 and rx[kind].search(clause):
+            if len(phrase) > 3 and (titled or rx[kind].search(clause)):
+                if pending:
+                    phrase = "; ".join([*pending, phrase])
+                    pending = []
                 if phrase not in out:
                     out.append(phrase)
                     last = len(out) - 1
@@ -651,11 +684,13 @@ def _phrases(ctx: _Ctx, idx: list[int], kind: str, note: object, exclude: tuple[
                     note(kind, ctx.evidence(i, s, s + len(clause), kind))  # type: ignore[operator]
             elif len(phrase) > 3 and last is not None:
                 out[last] = f"{out[last]}; {phrase}"
+            elif len(phrase) > 3:
+                pending.append(phrase)
             pos += len(clause)
     return tuple(out)
 
 
-def _outcome(ctx: _Ctx, idx: list[int], note: object) -> Outcome | None:
+def _outcome(ctx: _Ctx, idx: list[int], note: object, group: list[int]) -> Outcome | None:
     if not idx:
         return None
     rules = load_extract_rules()
@@ -668,6 +703,8 @@ def _outcome(ctx: _Ctx, idx: list[int], note: object) -> Outcome | None:
         for f in parse_follow_up(sent.text):
             if months is None or f.months > months:
                 months = f.months
+    if months is None:
+        months = _months_from_dates(ctx, group, idx)
     description = "; ".join(texts)
     status = None
     for r in rules.outcome_status:
@@ -677,6 +714,19 @@ def _outcome(ctx: _Ctx, idx: list[int], note: object) -> Outcome | None:
     first = ctx.sents[idx[0]]
     return Outcome(status=status, description=description, follow_up_months=months,
                    evidence=ctx.evidence(idx[0], first.start, first.end, "outcome"))
+
+
+def _months_from_dates(ctx: _Ctx, group: list[int], outcome_idx: list[int]) -> float | None:
+    """Follow-up from calendar dates when no duration is written: the last date of the outcome
+    sentences less the last date written before them ('presented in December 2013 ... in June 2014
+    he was pain free' -> 6)."""
+    first = min(outcome_idx)
+    before = [d.index for i in group if i < first for d in parse_dates(ctx.sents[i].text)]
+    after = [d.index for i in outcome_idx for d in parse_dates(ctx.sents[i].text)]
+    if not before or not after:
+        return None
+    gap = max(after) - max(before)
+    return float(gap) if 0 < gap <= 12 * 30 else None
 
 
 def _neuro(ctx: _Ctx, group: list[int], findings: list[Finding], note: object) -> bool | None:
@@ -739,7 +789,7 @@ def _diagnosis(ctx: _Ctx, group: list[int], note: object) -> Diagnosis | None:
             hits += [(abbrevs[m.group(1)], m.start(), m.end()) for m in ab_re.finditer(t)]
         for key, s, e in hits:
             cats = ctx.cats(i, ctx.sents[i].start + s, ctx.sents[i].start + e)
-            if cats & {NEGATED, HYPOTHETICAL}:
+            if cats & {NEGATED, HYPOTHETICAL, "FAMILY"}:  # a relative's or a contact's disease is not this one
                 continue
             w = 3.0 if rx["diag_cue"].search(t) else 1.0
             if i in title_idx:

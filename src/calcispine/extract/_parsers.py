@@ -44,6 +44,15 @@ _AGE_PATTERNS = (
     re.compile(rf"\b{_NUM} (year|month|week|day)s? of age\b", re.IGNORECASE),
     re.compile(r"\b(\d+)[- ]?(?:yo|y/o|y\.o\.)(?=\W|$)", re.IGNORECASE),
 )
+# 'aged 10 years and 3 months', '2 years 5 months old': the months are part of the age.
+_COMPOUND_AGE = re.compile(
+    rf"\b(aged?\s+(?:of\s+)?)?{_NUM}[- ]years?,?\s+(?:and\s+)?{_NUM}[- ]months?(?P<old>[- ]old\b|\s+of\s+age\b)?",
+    re.IGNORECASE,
+)
+# 'an octogenarian': a decade of life named by a word (Latin ordinal of the decade).
+_GENARIAN = {"quadragenarian": 4, "quinquagenarian": 5, "sexagenarian": 6, "septuagenarian": 7,
+             "octogenarian": 8, "nonagenarian": 9, "centenarian": 10}
+_GENARIAN_RE = re.compile(r"\b(" + "|".join(_GENARIAN) + r")s?\b", re.IGNORECASE)
 _DECADE = re.compile(
     r"\bin (?:her|his|their|the) (?:(early|mid|middle|late)[- ]?)?(?:(\d)0'?s|("
     + "|".join(_DECADE_WORDS)
@@ -53,7 +62,8 @@ _DECADE = re.compile(
 
 
 def parse_ages(text: str) -> list[AgeMention]:
-    """Every age statement in ``text``: '22-month-old' -> 1.83, 'in her early 50s' -> (50, 53).
+    """Every age statement in ``text``: '22-month-old' -> 1.83, 'in her early 50s' -> (50, 53),
+    'aged 10 years and 3 months' -> 10.25, 'an octogenarian' -> (80, 89).
 
     >>> [a.years for a in parse_ages("a 22-month-old girl")]
     [1.83]
@@ -61,6 +71,11 @@ def parse_ages(text: str) -> list[AgeMention]:
     [(57.0, 59.0)]
     """
     out: list[AgeMention] = []
+    for m in _COMPOUND_AGE.finditer(text):
+        if m.group(1) or m.group("old"):
+            years = round(_num(m.group(2)) + _num(m.group(3)) / 12, 2)
+            if 0 <= years <= 120:
+                out.append(AgeMention(m.start(), m.end(), years, None))
     for i, pat in enumerate(_AGE_PATTERNS):
         for m in pat.finditer(text):
             if any(o.start <= m.start() < o.end for o in out):
@@ -82,6 +97,9 @@ def parse_ages(text: str) -> list[AgeMention]:
         elif part == "late":
             lo, hi = base + 7, base + 9
         out.append(AgeMention(m.start(), m.end(), None, (float(lo), float(hi))))
+    for m in _GENARIAN_RE.finditer(text):
+        base = _GENARIAN[m.group(1).lower()] * 10
+        out.append(AgeMention(m.start(), m.end(), None, (float(base), float(base + 9))))
     out.sort(key=lambda a: a.start)
     return out
 
@@ -124,6 +142,45 @@ def parse_follow_up(text: str) -> list[FollowUpMention]:
 
 
 @dataclass(frozen=True)
+class DateMention:
+    start: int
+    end: int
+    year: int
+    month: int  # 1-12
+
+    @property
+    def index(self) -> int:
+        """Months since year 0, for differences."""
+        return self.year * 12 + self.month - 1
+
+
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december")
+_MONTH_RE = "|".join(rf"{m[:3]}(?:{m[3:]})?\.?" if len(m) > 3 else m for m in _MONTH_NAMES)
+# '12 March 2015', 'March 2015', 'March 12, 2015', 'Sept. 2014'; a bare year is too coarse for a follow-up.
+_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?P<month>{_MONTH_RE})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?P<year>(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+def parse_dates(text: str) -> list[DateMention]:
+    """Calendar dates written with a month: '12 March 2015', 'in November 2015', 'June 12, 2014'.
+
+    >>> [(d.year, d.month) for d in parse_dates("operated on 12 March 2015, reviewed in Nov. 2015")]
+    [(2015, 3), (2015, 11)]
+    """
+    out: list[DateMention] = []
+    for m in _DATE.finditer(text):
+        word = m.group("month").lower().rstrip(".")
+        month = next(n for n, name in enumerate(_MONTH_NAMES, start=1) if name.startswith(word[:3]))
+        if word == "may" and not m.group(0)[0].isupper() and m.group(0)[0].isalpha():
+            continue  # 'may 2015' in lower case is the verb more often than the month
+        out.append(DateMention(m.start(), m.end(), int(m.group("year")), month))
+    return out
+
+
+@dataclass(frozen=True)
 class LevelMention:
     start: int
     end: int
@@ -154,7 +211,11 @@ _MRI_CUE = re.compile(
 )
 _FUSION_AFTER = re.compile(r"^\s*(?:level\s+|segment\s+)?(?:posterior\s+|anterior\s+)?(?:fusion|fixation|arthrodesis|instrumentation|stabili[sz]ation|fused)\b", re.IGNORECASE)
 _FUSION_BEFORE = re.compile(r"(?:fusion|fixation|arthrodesis|instrumentation|fused|stabili[sz]ation)\s+(?:was\s+performed\s+)?(?:of|at|from|between)?\s*(?:the\s+)?(?:levels?\s+)?$", re.IGNORECASE)
-_CHAIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|&\s*)$", re.IGNORECASE)
+# Mentions joined by 'and' / ',' ('C4 to C7 on the left and at C4 and C7 on the right') share their context.
+_CHAIN = re.compile(
+    r"^\s*(?:on\s+(?:the\s+)?(?:left|right|both\s+sides)\s*)?(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|&\s*)(?:(?:at|to|from)\s+)?$",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -273,18 +334,22 @@ def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], 
     flag = r"(?P<flag>" + "|".join(r"\b" + re.escape(f) + r"\b" for f in flag_words) + ")"
     value_re = re.compile(
         analyte + r"(?:\s*\((?!\s*\d)[^)]{0,30}\))?(?:\s+(?:levels?|concentrations?|values?))?"
-        r"\s*(?:of|was|were|is|at|:|=|measured|reached|rose to|elevated to|increased to|,)?\s*(?:\w+\s+){0,2}?\(?\s*"
+        r"\s*(?:of|was|were|is|at|:|=|\||measured|reached|rose to|elevated to|increased to|,)?\s*(?:\w+\s+){0,2}?\(?\s*"
         + _VALUE + r"\s*" + unit,
         re.IGNORECASE,
     )
     sep = r"(?:\s*(?:,|\band\b|\bas well as\b|\bor\b)\s*)+(?:serum\s+|blood\s+|plasma\s+)?"
+    # a value in brackets inside a list ('ESR (14 mm/h), CRP and calcium were normal') belongs to its analyte
+    paren = r"(?:\s*\([^()]{0,30}\))?"
+    item = analyte.replace("?P<analyte>", "?:") + paren
     list_re = re.compile(
         flag + r"\s+(?:serum\s+|blood\s+|plasma\s+)?(?:levels?\s+of\s+(?:serum\s+)?)?(?P<list>" + analyte + r"(?:" + sep + analyte.replace("?P<analyte>", "?:") + r")*)",
         re.IGNORECASE,
     )
+    # '... were normal', 'Anti-Scl-70 antibody | negative' (a table row), 'blood cultures negative.'
     post_re = re.compile(
-        r"(?P<list>" + analyte + r"(?:" + sep + analyte.replace("?P<analyte>", "?:") + r")*)(?:\s+(?:levels?|concentrations?|values?))?"
-        r"(?:\s*(?:,|\band\b)\s*[a-z]+(?:\s+[a-z]+)?)?\s+(?:was|were|remained|are|is)\s+(?:\w+\s+)?" + flag,
+        r"(?P<list>" + analyte + paren + r"(?:" + sep + item + r")*)(?:\s+(?:levels?|concentrations?|values?|results?))?"
+        r"(?:(?:\s*(?:,|\band\b)\s*[a-z]+(?:\s+[a-z]+)?)?\s+(?:was|were|remained|are|is)\s+(?:\w+\s+)?|\s*\|\s*|\s+(?=\w+(?:\s\w+)?\s*(?:[.;,]|$)))" + flag,
         re.IGNORECASE,
     )
     single = re.compile(analyte.replace("?P<analyte>", "?:"), re.IGNORECASE)
@@ -319,6 +384,15 @@ def _lab_first_words() -> tuple[frozenset[str], frozenset[str]]:
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 
 
+@lru_cache(maxsize=256)
+def _key(name: str) -> str:
+    """The labs.yaml key an analyte name stands for ('CRP' and 'C-reactive protein' are one)."""
+    from calcispine.knowledge import load_labs
+
+    labs = load_labs()
+    return labs.analyte(name).key if labs.knows(name) else name.lower()
+
+
 def _find_labs(text: str) -> tuple[LabMention, ...]:
     value_re, list_re, post_re, single = _lab_patterns()
     lower, exact = _lab_first_words()
@@ -327,7 +401,14 @@ def _find_labs(text: str) -> tuple[LabMention, ...]:
         return ()
     out: list[LabMention] = []
     taken: list[tuple[int, int]] = []
-    for m in value_re.finditer(text):
+    pos = 0
+    while (m := value_re.search(text, pos)) is not None:
+        pos = m.end()
+        # 'CRP, serum calcium (9.4 mg/dL)': the value belongs to the last analyte named before it
+        inner = [a for a in single.finditer(text, m.end("analyte"), m.start("value")) if _key(a.group(0)) != _key(m.group("analyte"))]
+        if inner:
+            pos = inner[0].start()
+            continue
         if _LAB_STOP_AFTER.match(text, m.end("analyte")):
             continue
         vt = m.group("value")

@@ -47,6 +47,8 @@ class Heading(_PatternEntry):
     # A part of the case narrative (History, Examination, Outcome ...): case kind unless it
     # falls under a Discussion, Conclusion or References heading, whose kind it then takes.
     part: bool = False
+    # A one-word heading read only on a line of its own or before ':' / '.', never before a capital.
+    line_only: bool = False
 
 
 class Furniture(_PatternEntry):
@@ -74,7 +76,9 @@ class CodeRule(_PatternEntry):
     name: str | None = None
     # The sentence must also match this (drugs count when given, not when a symptom 'eased after' them).
     requires: str | None = None
-    _ok_requires = field_validator("requires")(lambda v: v if v is None else _compiles(v))
+    # ... and must not match this (a collar worn after the operation is not conservative care).
+    unless: str | None = None
+    _ok_requires = field_validator("requires", "unless")(lambda v: v if v is None else _compiles(v))
 
 
 class LevelAnatomy(_PatternEntry):

@@ -81,6 +81,7 @@ class Section:
     title: str
     start: int  # clean offsets
     end: int
+    part: bool = False  # a part of the case narrative (History, Outcome), not a main heading
 
 
 @dataclass(frozen=True)
@@ -103,16 +104,16 @@ def _compiled() -> dict[str, re.Pattern[str]]:
     heads = "|".join(f"(?P<h{i}>{h.pattern})" for i, h in enumerate(r.headings))
     # Part headings (History, Surgery, Follow-up ...) open sentences too often to be read as
     # headings when a capitalised word follows ("Follow-up MRI showed ..."): line or ':' / '.' only.
-    main = "|".join(f"(?P<h{i}>{h.pattern})" for i, h in enumerate(r.headings) if not h.part)
+    main = "|".join(f"(?P<h{i}>{h.pattern})" for i, h in enumerate(r.headings) if not h.part and not h.line_only)
     start_furn = "|".join(f.pattern for f in r.furniture if f.where == "start")
     search_furn = "|".join(f.pattern for f in r.furniture if f.where == "search")
     return {
-        "line_heading": re.compile(rf"^[ \t•]*(?:\d+\.?\s*)?(?:{heads})[ \t]*[:.]?[ \t]*$", re.IGNORECASE),
+        "line_heading": re.compile(rf"^[ \t•]*(?:\d+(?:\.\d+)*\.?\s*)?(?:{heads})[ \t]*[:.]?[ \t]*$", re.IGNORECASE),
         "inline_heading_colon": re.compile(
             rf"(?:(?<=[.!?])|(?<=[.!?][\s\]])|(?<=\n)|^)[ \t]*(?:{heads})[ \t]*:[ \t]*", re.IGNORECASE | re.MULTILINE
         ),
         "inline_heading_period": re.compile(
-            rf"(?:(?<=\n)|^)[ \t]*(?-i:(?=[A-Z]))(?:{heads})\.[ \t]+(?-i:(?=[A-Z]))", re.IGNORECASE | re.MULTILINE
+            rf"(?:(?<=\n)|^)[ \t]*(?:\d+(?:\.\d+)*\.?[ \t]+)?(?-i:(?=[A-Z]))(?:{heads})\.[ \t]+(?-i:(?=[A-Z]))", re.IGNORECASE | re.MULTILINE
         ),
         "inline_heading_caps": re.compile(
             rf"(?:(?<=[.!?]\s)|(?<=\n)|^)(?-i:(?=[A-Z]))(?:{main})[ \t]+(?-i:(?=[A-Z0-9]))", re.IGNORECASE
@@ -169,6 +170,7 @@ def clean(original: str) -> tuple[CleanText, list[tuple[int, int]]]:
     b = _Builder(original)
     prev_end: int | None = None
     prev_len = 0
+    prev_table = False
     for s, e in body:
         if prev_end is not None:
             prev_text = original[max(prev_end - 3, 0):prev_end]
@@ -179,7 +181,7 @@ def clean(original: str) -> tuple[CleanText, list[tuple[int, int]]]:
                 b.parts[-1] = b.parts[-1][:-1]
                 b.lengths[-1] -= 1
                 b.pos -= 1
-            elif not is_heading and not prev_heading and (
+            elif not is_heading and not prev_heading and not prev_table and (
                 nxt.islower() or (not _TERMINAL.search(prev_text) and prev_len >= 150)
             ):
                 b.insert(" ")
@@ -188,6 +190,9 @@ def clean(original: str) -> tuple[CleanText, list[tuple[int, int]]]:
         _keep_dehyphenated(b, s, e)
         prev_end = e
         prev_len = e - s
+        # a table written as lines of cells ('Calcium | 2.38 mmol/L | (2.20-2.60)') ends without a full
+        # stop but is never a sentence broken across a page
+        prev_table = "|" in original[s:e].rsplit("\n", 1)[-1]
     legend_spans: list[tuple[int, int]] = []
     for s, e in legends:
         b.insert("\n\n")
@@ -220,42 +225,67 @@ def _kind_title(m: re.Match[str], title: str) -> tuple[SectionKind, str, bool]:
 
 
 def find_sections(ct: CleanText, legend_spans: list[tuple[int, int]]) -> list[Section]:
-    """Sections of the clean text, in order; legends last. Text before any heading is 'other'."""
+    """Sections of the clean text, in order; legends last. Text before any heading is 'other'.
+
+    The labelled parts of a structured abstract ("Case presentation: ...") are read as case
+    sections only when the report has no case section of its own outside the abstract; the
+    abstract restates the case, often less precisely ("in his mid-sixties" for 65).
+    """
     pats = _compiled()
     text = ct.text
     flow_end = legend_spans[0][0] - 2 if legend_spans else len(text)
-    marks: list[tuple[int, int, SectionKind, str, bool]] = []  # (heading start, body start, kind, title, part)
+    # (heading start, body start, kind, title, part, written on a line of its own)
+    marks: list[tuple[int, int, SectionKind, str, bool, bool]] = []
     pos = 0
     for line in text[:flow_end].split("\n"):
         m = pats["line_heading"].match(line)
         if m and len(line) < 90 and line.strip():
-            marks.append((pos, pos + len(line), *_kind_title(m, line.strip().rstrip(":."))))
+            marks.append((pos, pos + len(line), *_kind_title(m, line.strip().rstrip(":.")), True))
         pos += len(line) + 1
     for key in ("inline_heading_colon", "inline_heading_period", "inline_heading_caps"):
         for m in pats[key].finditer(text, 0, flow_end):
             if any(a <= m.start() < bdy for a, bdy, *_ in marks):
                 continue
-            marks.append((m.start(), m.end(), *_kind_title(m, m.group(0).strip().rstrip(":.").strip())))
+            marks.append((m.start(), m.end(), *_kind_title(m, m.group(0).strip().rstrip(":.").strip()), False))
     marks.sort()
     refs = next((m[0] for m in marks if m[2] == "references"), None)
     if refs is not None:
         marks = [m for m in marks if m[0] <= refs or (m[2] in ("table", "acknowledgements") and text[m[0]:m[1]].strip() == m[3])]
+    marks = _abstract_parts(marks)
     sections: list[Section] = []
     first = marks[0][0] if marks else flow_end
     if first > 0:
         sections.append(Section("other", "", 0, first))
     major: SectionKind = "other"
-    for i, (_, body, kind, title, part) in enumerate(marks):
+    for i, (_, body, kind, title, part, _line) in enumerate(marks):
         if part and major in _CLOSED:
             kind = major
         elif not part:
             major = kind
         end = marks[i + 1][0] if i + 1 < len(marks) else flow_end
         if end > body:
-            sections.append(Section(kind, title, body, end))
+            sections.append(Section(kind, title, body, end, part))
     for s, e in legend_spans:
         sections.append(Section("legend", "figure legend", s, e))
     return sections
+
+
+def _abstract_parts(
+    marks: list[tuple[int, int, SectionKind, str, bool, bool]],
+) -> list[tuple[int, int, SectionKind, str, bool, bool]]:
+    """Inline headings between an abstract heading and the next line heading are parts of the
+    abstract: kind 'abstract' when the report also has a case section outside the abstract."""
+    inside: list[bool] = []
+    in_abstract = False
+    for m in marks:
+        if m[5] or m[2] == "abstract":
+            in_abstract = m[2] == "abstract"
+            inside.append(False)
+        else:
+            inside.append(in_abstract)
+    if not any(m[2] == "case" and not ins for m, ins in zip(marks, inside, strict=True)):
+        return marks
+    return [(m[0], m[1], "abstract", m[3], False, m[5]) if ins else m for m, ins in zip(marks, inside, strict=True)]
 
 
 _ABBREV = frozenset(

@@ -49,18 +49,24 @@ class Feature(BaseModel):
     this one is (dialysis means chronic kidney disease), so they are never read as absent.
     ``veto`` patterns stop a phrase from showing this feature (T2 signal of the cord is not the
     lesion's); ``unless`` names features that, read from the same phrase, overrule this one
-    ("hypointense on T1 and hyperintense on T2" is not a lesion dark on both).
+    ("hypointense on T1 and hyperintense on T2" is not a lesion dark on both). ``absent_phrases``
+    show the feature absent without naming it (an extradural mass is not intradural); a plain
+    mention of the feature still wins ("intradural and extradural"). ``hpo_exact`` matches only
+    the listed HPO terms, not their descendants (a subcutaneous calcification is an ectopic
+    calcification, but not the spinal lesion).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     label: str
     hpo: tuple[str, ...] = ()
+    hpo_exact: bool = False
     group: str | None = None
     given: str | None = None
     implies: tuple[str, ...] = ()
     default_frequency: float = Field(gt=0.0, lt=1.0)
     phrases: tuple[str, ...] = ()
     veto: tuple[str, ...] = ()
+    absent_phrases: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ALL_SOURCES
     check: str | None = None
@@ -75,7 +81,7 @@ class Feature(BaseModel):
             raise ValueError(f"not HPO ids: {bad}")
         return v
 
-    @field_validator("phrases", "veto")
+    @field_validator("phrases", "veto", "absent_phrases")
     @classmethod
     def _compiles(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for p in v:
@@ -92,6 +98,16 @@ class Feature(BaseModel):
     @cached_property
     def veto_patterns(self) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(p) for p in self.veto)
+
+    @cached_property
+    def absent_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p) for p in self.absent_phrases)
+
+    def matches_hpo(self, ancestors_or_self: frozenset[str], term: str) -> bool:
+        """Whether an observed term (with its ancestors) shows this feature."""
+        if self.hpo_exact:
+            return term in self.hpo
+        return any(h in ancestors_or_self for h in self.hpo)
 
 
 class Frequency(BaseModel):

@@ -93,7 +93,11 @@ class PossibleRange(BaseModel):
 
 
 class Analyte(BaseModel):
-    """One serum analyte with its names, codes, units and reference interval."""
+    """One serum analyte with its names, codes, units and reference interval.
+
+    A test reported only as positive/negative or normal (an antibody, a culture, a blood count
+    panel) has no canonical unit, no units and no reference interval.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     key: str
@@ -101,10 +105,10 @@ class Analyte(BaseModel):
     synonyms: tuple[str, ...]
     loinc: str | None
     loinc_label: str | None
-    canonical_unit: str
-    units: dict[str, float]
+    canonical_unit: str | None
+    units: dict[str, float] = Field(default_factory=dict)
     reference: ReferenceInterval | None
-    possible: PossibleRange
+    possible: PossibleRange | None = None
     cite: tuple[str, ...]
     slight_margin: float = 0.1
     _unit_index: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -121,8 +125,19 @@ class Analyte(BaseModel):
             raise ValueError(f"{code!r} is not a LOINC code of the form 12345-6")
         return code
 
+    @property
+    def qualitative(self) -> bool:
+        """Reported as a result (positive, negative, normal), never as a number."""
+        return self.canonical_unit is None
+
     @model_validator(mode="after")
     def _consistent(self) -> Analyte:
+        if self.canonical_unit is None:
+            if self.units or self.reference is not None or self.possible is not None:
+                raise ValueError(f"{self.key}: a test without a canonical unit takes no units, reference or bounds")
+            return self
+        if self.possible is None:
+            raise ValueError(f"{self.key}: a measured analyte needs plausibility bounds ('possible')")
         if self.units.get(self.canonical_unit) != 1.0:
             raise ValueError(f"{self.key}: canonical unit {self.canonical_unit!r} must be listed with factor 1")
         for unit, factor in self.units.items():
@@ -156,6 +171,8 @@ class Analyte(BaseModel):
         if value < 0:
             raise ImpossibleValueError(f"{self.label}: {value:g} {unit} is negative, which no concentration can be")
         canonical = value * self.units[self.unit(unit)]
+        if self.possible is None:
+            raise ValueError(f"{self.label} is reported as a result such as positive or normal, not as a number")
         if not self.possible.min <= canonical <= self.possible.max:
             raise ImpossibleValueError(
                 f"{self.label}: {value:g} {unit} ({canonical:g} {self.canonical_unit}) is outside what a patient can have "
@@ -174,6 +191,8 @@ class Analyte(BaseModel):
 
     def normalise(self, value: float, unit: str) -> tuple[float, str]:
         """The value in the canonical unit (idempotent)."""
+        if self.canonical_unit is None:
+            raise ValueError(f"{self.label} is reported as a result such as positive or normal, not as a number")
         return self._check(value, unit), self.canonical_unit
 
     def reference_canonical(self) -> tuple[float, float] | None:
@@ -237,7 +256,9 @@ class LabKnowledge(BaseModel):
     def _index(self) -> LabKnowledge:
         cited: list[tuple[str, tuple[str, ...]]] = [("slight_margin", self.slight_margin_cite)]
         for key, a in self.analytes.items():
-            cited += [(key, a.cite), (key, a.possible.cite)]
+            cited.append((key, a.cite))
+            if a.possible is not None:
+                cited.append((key, a.possible.cite))
             if a.reference is not None:
                 cited.append((key, a.reference.cite))
             for name in (key, a.label, *a.synonyms):
@@ -307,6 +328,8 @@ class LabKnowledge(BaseModel):
             if stated is None:
                 raise ValueError(f"measurement of {a.label}: give a value with a unit, or a flag such as 'increased'")
             return Measurement(analyte=a.key, flag=stated, loinc=a.loinc, evidence=evidence)
+        if a.qualitative:
+            raise ValueError(f"{a.label} is reported as a result such as positive, negative or normal, not as {value:g}")
         if unit is None:
             if value < 0:
                 raise ImpossibleValueError(f"{a.label}: {value:g} is negative, which no concentration can be")

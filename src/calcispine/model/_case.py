@@ -54,6 +54,9 @@ class LabFlag(StrEnum):
     SLIGHTLY_INCREASED = "slightly increased"
     DECREASED = "decreased"
     SLIGHTLY_DECREASED = "slightly decreased"
+    # The result of a test read as present or absent (an antibody, a culture).
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
 
 
 @dataclass(frozen=True)
