@@ -54,8 +54,10 @@ def _measurement(m: Measurement) -> str:
     parts = [m.analyte + ":"]
     if m.value is not None:
         parts.append(_num(m.value) + (f" {m.unit}" if m.unit else ""))
+    if m.result:
+        parts.append(f'"{m.result}"')
     if m.flag is not None:
-        parts.append(f"({m.flag.value})" if m.value is not None else m.flag.value)
+        parts.append(f"({m.flag.value})" if m.value is not None or m.result else m.flag.value)
     return " ".join(parts)
 
 
@@ -113,7 +115,10 @@ def _opt(cell: str) -> float | None:
 
 
 _FINDING = re.compile(r"(HP:\d{7})\s+(.*?)(?:\s+\[([a-z, ]+)\])?$")
-_MEASUREMENT = re.compile(r"(?P<analyte>[^:]+):\s*(?:(?P<value>[0-9.eE+-]+)(?:\s+(?P<unit>[^()]+?))?)?\s*(?:\(?(?P<flag>[a-z ]+)\)?)?$")
+_MEASUREMENT = re.compile(
+    r'(?P<analyte>[^:]+):\s*(?:(?P<value>[0-9.eE+-]+)(?:\s+(?P<unit>[^()"]+?))?)?\s*(?:"(?P<result>[^"]*)")?'
+    r"\s*(?:\(?(?P<flag>[a-z ]+)\)?)?$"
+)
 
 
 def _finding_from(cell: str, excluded: bool) -> Finding:
@@ -131,7 +136,8 @@ def _measurement_from(cell: str) -> Measurement:
         raise ValueError(f"measurement {cell!r} is not 'analyte: value unit (flag)' or 'analyte: flag'")
     flag = LabFlag(m.group("flag").strip()) if m.group("flag") else None
     value = float(m.group("value")) if m.group("value") else None
-    return Measurement(m.group("analyte").strip(), value, (m.group("unit") or "").strip() or None, flag=flag)
+    return Measurement(m.group("analyte").strip(), value, (m.group("unit") or "").strip() or None, flag=flag,
+                       result=m.group("result") or None)
 
 
 def _treatment_from(code: str) -> Treatment:

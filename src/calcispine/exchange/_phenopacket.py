@@ -164,9 +164,14 @@ def _measurement(m: Measurement) -> tuple[pps.Measurement, dict[str, Any]]:
             quantity.unit.CopyFrom(_oc(f"UCUM:{m.unit}", m.unit))
         out.value.quantity.CopyFrom(quantity)
     else:
-        flag = m.flag or LabFlag.NORMAL
+        flag = m.flag or (LabFlag.POSITIVE if m.result else LabFlag.NORMAL)
         out.value.ontology_class.CopyFrom(_oc(_local("flag", flag.value.replace(" ", "_")), flag.value))
     extra: dict[str, Any] = {"analyte": m.analyte}
+    if m.result:
+        extra["result"] = m.result
+        out.description = m.result
+        if m.flag is None:
+            extra["no_flag"] = True
     for name in ("normalised_value", "normalised_unit"):
         if getattr(m, name) is not None:
             extra[name] = getattr(m, name)
@@ -353,10 +358,12 @@ def _measurement_from(m: pps.Measurement, extra: Mapping[str, Any]) -> Measureme
         unit = m.value.quantity.unit.label or (m.value.quantity.unit.id.split(":", 1)[-1] or None)
     elif m.value.HasField("ontology_class"):
         flag = load_labs().parse_flag(m.value.ontology_class.label or m.value.ontology_class.id.split(":")[-1])
+    if extra.get("no_flag"):
+        flag = None
     return Measurement(
         analyte=analyte, value=value, unit=unit, normalised_value=extra.get("normalised_value"),
         normalised_unit=extra.get("normalised_unit"), flag=flag, loinc=loinc,
-        evidence=_evidence_from(extra.get("evidence")),
+        evidence=_evidence_from(extra.get("evidence")), result=extra.get("result"),
     )
 
 

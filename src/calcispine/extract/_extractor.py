@@ -15,6 +15,7 @@ from calcispine.model import (
     Diagnosis,
     Evidence,
     Finding,
+    LabFlag,
     Level,
     Measurement,
     Notepad,
@@ -30,7 +31,7 @@ from calcispine.ontology import get_hpo
 from ._context import HISTORICAL, HYPOTHETICAL, NEGATED, POSSIBLE, SentenceContext, default_context
 from ._document import Document
 from ._hpo_match import TermHit, fenominal_hits, merge_hits, phrase_hits
-from ._parsers import LabMention, find_labs, find_levels, parse_ages, parse_dates, parse_follow_up
+from ._parsers import AgeMention, LabMention, find_labs, find_levels, parse_ages, parse_dates, parse_follow_up
 from ._rules import load_diagnoses, load_extract_rules, rule_versions
 from ._text import CleanText, Sentence, clean, find_sections, sentences
 
@@ -78,9 +79,9 @@ def _regexes() -> dict[str, re.Pattern[str]]:
         "side_limb": re.compile(r.side_limb, ic),
         "female": re.compile(r"\b(?:woman|female|girl|lady|she|her|hers|herself|mrs|ms)\b", ic),
         "male": re.compile(r"\b(?:man|male|boy|gentleman|he|his|him|himself|mr)\b", ic),
-        "female_noun": re.compile(r"\b(?:woman|female|girl|lady)\b", ic),
-        "male_noun": re.compile(r"\b(?:man|male|boy|gentleman)\b", ic),
-        "series": re.compile(r"^(?:(?:case|patient)\s*(\d+|[ivx]+)\b|(?:the|a|our)\s+(first|second|third|fourth|fifth|other|next)\s+(?:patient|case)\b)", ic),
+        "female_noun": re.compile(r"\b(?:woman|female|girl|lady)\b|(?<=\ban )(?:\w+ ){0,2}women\b|(?<=\ba )(?:\w+ ){0,2}women\b", ic),
+        "male_noun": re.compile(r"\b(?:man|male|boy|gentleman)\b|(?<=\ban )(?:\w+ ){0,2}men\b|(?<=\ba )(?:\w+ ){0,2}men\b", ic),
+        "series": re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:(?:case|patient)\s*(\d+|[ivx]+)\b|(?:the|a|our)\s+(first|second|third|fourth|fifth|other|next)\s+(?:patient|case)\b)", ic),
         "region": re.compile(r"\b(cervical|thoracic|lumbar|sacral|sacrum)\b(?! puncture| collar| orthosis| brace)", ic),
         "figref": re.compile(r"\s*[\[(](?:Fig(?:ure)?s?\.?|Table)\s*[^\])]{0,30}[\])]", ic),
         "diag_cue": re.compile(r"diagnos|consistent with|compatible with|confirmed|was made|seen in|characteristic of|revealed|demonstrated|suggesting|typical of", ic),
@@ -135,6 +136,7 @@ def _patient_sentences_headless(sents: list[Sentence]) -> list[bool]:
     rx = _regexes()
     flags: list[bool] = []
     started = False
+    prev = False
     for n, s in enumerate(sents):
         kind = s.section.kind
         t = s.text
@@ -144,14 +146,18 @@ def _patient_sentences_headless(sents: list[Sentence]) -> list[bool]:
         elif kind == "discussion":
             ok = anchored and not rx["generic"].search(t) and bool(rx["discussion_anchor"].search(t))
         elif kind in ("background", "conclusion"):
-            ok = anchored and not rx["generic"].search(t)
+            # an unnamed case heading ('Purpose', then the case): the narrative after an anchored sentence
+            cont = (prev and bool(rx["narrative"].search(t)) and not rx["generic"].search(t)
+                    and not rx["other_work"].search(t))
+            ok = (anchored and not rx["generic"].search(t)) or cont
         else:
-            started = started or (anchored and n > 0)  # a title naming the patient opens nothing
+            started = started or (anchored and (n > 0 or kind != "other"))  # a title naming the patient opens nothing
             ok = anchored or (
                 started and not rx["other_work"].search(t)
                 and (bool(rx["narrative"].search(t)) or not rx["generic"].search(t))
             )
         flags.append(ok)
+        prev = ok and (n + 1 < len(sents) and sents[n + 1].section is s.section)
     return flags
 
 
@@ -218,12 +224,18 @@ class _Ctx:
         self.settings = settings
         self._ctx: dict[int, SentenceContext] = {}
         self.starts = [s.start for s in sents]
-        self._labs: dict[int, list[LabMention]] = {}
+        self._labs: dict[tuple[int, int], list[LabMention]] = {}
+        self.patients = 1  # patients the report describes
+        self.patient = 1  # the one being read
 
     def labs(self, i: int) -> list[LabMention]:
-        if i not in self._labs:
-            self._labs[i] = find_labs(self.sents[i].text)
-        return self._labs[i]
+        """Lab mentions of sentence i; of a table with a column per patient, the current patient's column."""
+        key = (i, self.patient)
+        if key not in self._labs:
+            text = self.sents[i].text
+            cols = patient_columns(text, self.patients) if self.patients > 1 else None
+            self._labs[key] = find_labs(text) if cols is None else _column_labs(text, cols[self.patient - 1])
+        return self._labs[key]
 
     def context(self, i: int) -> SentenceContext:
         if i not in self._ctx:
@@ -245,6 +257,41 @@ class _Ctx:
         if i >= 0 and pos < self.sents[i].end:
             return i
         return None
+
+
+_REFERENCE_COLUMN = re.compile(r"\b(?:reference|normal|range|units?|ref|norm)\b", re.IGNORECASE)
+
+
+def patient_columns(text: str, patients: int) -> list[int] | None:
+    """The value columns of a table written as lines of cells, when there is one per patient
+    ('Analyte | II-1 (sister) | II-3 (brother) | Reference'); None for any other text."""
+    if patients < 2 or text.count("|") < 2 * patients:
+        return None
+    rows = [ln for ln in text.split("\n") if ln.count("|") >= patients]
+    if len(rows) < 2:
+        return None
+    header = [c.strip() for c in rows[0].split("|")]
+    cols = [j for j, c in enumerate(header) if j > 0 and c and not _REFERENCE_COLUMN.search(c)]
+    return cols if len(cols) == patients else None
+
+
+def _column_labs(text: str, col: int) -> list[LabMention]:
+    """Lab mentions of one column of a table of cells, in offsets of ``text``."""
+    out: list[LabMention] = []
+    pos = 0
+    for line in text.split("\n"):
+        cells = line.split("|")
+        if len(cells) > col:
+            starts = [pos]
+            for c in cells[:-1]:
+                starts.append(starts[-1] + len(c) + 1)
+            row = f"{cells[0]}|{cells[col]}"
+            shift = starts[col] - (len(cells[0]) + 1)
+            for m in find_labs(row):
+                s = pos + m.start if m.start < len(cells[0]) else m.start + shift
+                out.append(LabMention(s, m.end + shift, m.analyte, m.value, m.value_text, m.unit, m.flag, m.result))
+        pos += len(line) + 1
+    return out
 
 
 def _source_of(doc: Document) -> Source:
@@ -274,8 +321,14 @@ def extract_case(document: Document | str, settings: Settings | None = None) -> 
     legend_idx = [i for i, s in enumerate(sents) if s.section.kind == "legend"]
     mined = fenominal_hits(ct.text, settings)
     differential = _differential(ctx)
+    if len(groups) > 1:
+        # a laboratory table with a column per patient belongs to each of them (its own column)
+        shared = [i for i, s in enumerate(sents) if s.section.kind in _CASE_KINDS and patient_columns(s.text, len(groups))]
+        groups = [sorted(set(g) | set(shared)) for g in groups]
+    ctx.patients = len(groups)
     cases: list[Case] = []
     for n, group in enumerate(groups, start=1):
+        ctx.patient = n
         case = _build_case(ctx, group, legend_idx if len(groups) == 1 else [], mined, source, n, notepad)
         if case is not None:
             cases.append(case.with_changes(differential=differential))
@@ -301,13 +354,11 @@ def _build_case(
     age_years: float | None = None
     age_range: tuple[float, float] | None = None
     ordered = sorted(group, key=lambda i: (sents[i].section.kind != "case", i))
-    for i in ordered:
-        found = [a for a in parse_ages(sents[i].text) if not re.match(r"\s*(?:history|ago|earlier|later)", sents[i].text[a.end:])]
-        if found:
-            a = found[0]
-            age_years, age_range = a.years, a.range_years
-            note("age", ctx.evidence(i, sents[i].start + a.start, sents[i].start + a.end, "age"))
-            break
+    picked = _presentation_age(ctx, ordered)
+    if picked is not None:
+        i, a = picked
+        age_years, age_range = a.years, a.range_years
+        note("age", ctx.evidence(i, sents[i].start + a.start, sents[i].start + a.end, "age"))
 
     # sex
     fem = mal = 0
@@ -429,6 +480,8 @@ def _build_case(
                 treatments.append(Treatment(code, label, maxo, ev))
                 note("treatments", ev)
                 break
+    if seen_codes & _DECOMPRESSIONS:  # the decompression the report also names more exactly
+        treatments = [t for t in treatments if t.code != "other:decompression"]
     treatments.sort(key=lambda t: t.evidence.start if t.evidence else 0)
 
     # outcome sentences: the follow-up comes after the treatment, so once a treatment is read,
@@ -459,6 +512,7 @@ def _build_case(
 
     # diagnosis
     diagnosis = _diagnosis(ctx, group, note)
+    etiology = _phosphate_etiology(etiology, measurements, diagnosis, age_years, note)
 
     if age_years is None and age_range is None and sex is Sex.UNKNOWN and not levels and not findings and not treatments:
         return None
@@ -498,6 +552,64 @@ def _build_case(
     if region_word and not regions:
         object.__setattr__(case, "versions", {**case.versions, "region_text": region_word})
     return case
+
+
+_PRESENTING = re.compile(
+    r"\b(?:presented|presenting|presentation|referred|admitted|was seen|were seen|came to|attended|consulted|visited|"
+    r"complain\w*|brought to|hospitali[sz]ed|evaluated|examined|noticed|sought)\b",
+    re.IGNORECASE,
+)
+_INTRO_AGE = re.compile(r"[- ]old\b|^aged?\b|^(?:wom[ae]n|m[ae]n|lady|gentleman|girl|boy|patient|female|male)\b", re.IGNORECASE)
+_EARLIER_AGE = re.compile(r"\b(?:since|from|until|till|before|by|after|under)\s+(?:the\s+)?(?:age\s+of\s+)?$|\bwhen\s+(?:s?he|they)\s+was\s+$", re.IGNORECASE)
+
+
+def _presentation_age(ctx: _Ctx, ordered: list[int]) -> tuple[int, AgeMention] | None:
+    """The age at presentation among the ages a case states: in a sentence that presents the patient
+    ('a 61-year-old man presented', 'at the age of 50 she was referred') rather than an earlier
+    event ('a lump removed when she was three weeks old', 'since the age of 9'); among equals, the
+    case sections first, then the oldest (the history runs up to the presentation)."""
+    best: tuple[tuple[int, int, float], int, AgeMention] | None = None
+    for i in ordered:
+        t = ctx.sents[i].text
+        in_case = ctx.sents[i].section.kind == "case"
+        for a in parse_ages(t):
+            if re.match(r"\s*(?:history|ago|earlier|later|before|previously)", t[a.end:]):
+                continue
+            score = 1
+            if _PRESENTING.search(t):
+                score += 2
+            written = t[a.start:a.end]
+            if _INTRO_AGE.search(written) or re.search(r"\b(?:an?|the)\s+$", t[max(0, a.start - 6):a.start]):
+                score += 1
+            if _EARLIER_AGE.search(t[max(0, a.start - 30):a.start]):
+                score -= 2
+            years = a.years if a.years is not None else (a.range_years[0] if a.range_years else 0.0)
+            key = (int(in_case), score, years)
+            if best is None or key > best[0]:
+                best = (key, i, a)
+    return None if best is None else (best[1], best[2])
+
+
+_DECOMPRESSIONS = frozenset({"laminectomy", "hemilaminectomy", "laminoplasty", "foraminotomy", "corpectomy", "facetectomy", "resection"})
+_RENAL_TAGS = frozenset({"chronic_kidney_disease", "hemodialysis", "peritoneal_dialysis"})
+
+
+def _phosphate_etiology(
+    etiology: list[str], measurements: list[Measurement], diagnosis: Diagnosis | None, age: float | None, note: object
+) -> list[str]:
+    """Hyperphosphatemia the report does not name: a diagnosis of hyperphosphatemic familial
+    tumoral calcinosis, or an adult's raised phosphate without renal failure (in renal failure the
+    raised phosphate is the kidney's doing; a child's normal phosphate is above the adult range)."""
+    if "hyperphosphatemia" in etiology:
+        return etiology
+    adult = age is not None and age >= 18
+    high = next((m for m in measurements if adult and not _RENAL_TAGS & set(etiology) and m.analyte == "phosphate"
+                 and m.flag in (LabFlag.INCREASED, LabFlag.SLIGHTLY_INCREASED)), None)
+    if high is not None or (diagnosis is not None and diagnosis.key == "familial_hyperphosphatemic_tumoral_calcinosis"):
+        if high is not None and high.evidence is not None:
+            note("etiology", high.evidence)  # type: ignore[operator]
+        return [*etiology, "hyperphosphatemia"]
+    return etiology
 
 
 def _side(ctx: _Ctx, idx: Iterable[int], note: object) -> Side | None:
@@ -619,16 +731,19 @@ def _labs(ctx: _Ctx, idx: list[int], notepad: Notepad) -> list[Measurement]:
     except ImportError:  # pragma: no cover - lab knowledge is part of the package
         labs = None
     out: dict[str, Measurement] = {}
+    rank: dict[str, tuple[int, int]] = {}
     for i in sorted(idx):
         sent = ctx.sents[i]
         if sent.section.kind == "legend":
             continue
-        for lm in ctx.labs(i):
+        mentions = ctx.labs(i)
+        panel = len({lm.analyte.lower() for lm in mentions})
+        for lm in mentions:
             s0 = sent.start
             ev = ctx.evidence(i, s0 + lm.start, s0 + lm.end, "lab")
             try:
                 if labs is not None:
-                    m = labs.measurement(lm.analyte, value=lm.value, unit=lm.unit, flag=lm.flag, evidence=ev)
+                    m = labs.measurement(lm.analyte, value=lm.value, unit=lm.unit, flag=lm.flag, evidence=ev, result=lm.result)
                 else:
                     raise ValueError("no lab knowledge")
             except (LookupError, ValueError) as exc:
@@ -636,9 +751,12 @@ def _labs(ctx: _Ctx, idx: list[int], notepad: Notepad) -> list[Measurement]:
                 # cell count) is left out: a case holds only values the lab knowledge can read back.
                 notepad.warn(f"{ctx.doc.name}: {lm.analyte}", f"lab value left out: {exc}")
                 continue
-            prev = out.get(m.analyte)
-            if prev is None or (prev.value is None and m.value is not None):
+            # A value beats a flag; then the laboratory panel beats a value told in passing
+            # ('weakness with a creatine kinase of 2,900 U/L' years before); then the first.
+            key = (int(m.value is not None or bool(m.result)), panel)
+            if m.analyte not in out or key > rank[m.analyte]:
                 out[m.analyte] = m
+                rank[m.analyte] = key
     return sorted(out.values(), key=lambda m: m.evidence.start if m.evidence else 0)
 
 

@@ -21,12 +21,16 @@ _DECADE_WORDS = {
     "teens": 1, "twenties": 2, "thirties": 3, "forties": 4, "fifties": 5,
     "sixties": 6, "seventies": 7, "eighties": 8, "nineties": 9,
 }
-_NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted((k for k in _NUMBER_WORDS if len(k) > 2), key=len, reverse=True)) + ")"
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_NUMBER_WORDS.update({f"{t}{sep}{u}": _NUMBER_WORDS[t] + _NUMBER_WORDS[u] for t in _TENS for u in _UNITS for sep in ("-", " ")})
+_WORD_NUM = "|".join(sorted((re.escape(k) for k in _NUMBER_WORDS if len(k) > 2), key=len, reverse=True))
+_NUM = rf"(\d+(?:\.\d+)?|{_WORD_NUM})"
 _UNIT_YEARS = {"year": 1.0, "yr": 1.0, "month": 1 / 12, "mo": 1 / 12, "week": 1 / 52.1775, "day": 1 / 365.25}
 
 
 def _num(text: str) -> float:
-    t = text.lower()
+    t = " ".join(text.lower().split())
     return float(_NUMBER_WORDS[t]) if t in _NUMBER_WORDS else float(t)
 
 
@@ -40,9 +44,26 @@ class AgeMention:
 
 _AGE_PATTERNS = (
     re.compile(rf"\b{_NUM}[- ](year|yr|month|mo|week|day)s?[- ]old\b", re.IGNORECASE),
-    re.compile(rf"\baged? (?:of )?{_NUM}(?: (year|month|week|day)s?)?\b", re.IGNORECASE),
+    re.compile(rf"(?<!mean )(?<!median )(?<!average )\baged? (?:of )?{_NUM}(?: (year|month|week|day)s?)?\b(?!\s*(?:±|\+/-|years? \(range))", re.IGNORECASE),
     re.compile(rf"\b{_NUM} (year|month|week|day)s? of age\b", re.IGNORECASE),
     re.compile(r"\b(\d+)[- ]?(?:yo|y/o|y\.o\.)(?=\W|$)", re.IGNORECASE),
+    # 'a woman of 58', 'a man, 45,', 'she was 37 and ...': a bare number beside the person, not a measure
+    re.compile(
+        r"\b(?:wom[ae]n|m[ae]n|lady|gentleman|girl|boy|patient|female|male)(?: of|,) (\d{1,3})\b(?!\.\d)"
+        r"(?!\s*(?:kg|cm|mm|m\b|%|mg|g\b|lb|years? (?:ago|earlier|later|before|after)|weeks|days|hours))",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:he|she) was (\d{1,3})\b(?!\.\d)(?=\s*(?:,|;|\.(?!\d)|and\b|when\b|at the time\b|years? old\b))",
+        re.IGNORECASE,
+    ),
+)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+             "eighth": 8, "ninth": 9, "tenth": 10}
+# 'in his seventh decade (of life)': the nth decade runs from (n-1)*10 to (n-1)*10 + 9.
+_DECADE_OF_LIFE = re.compile(
+    r"\bin (?:her|his|their|the) (?:(early|mid|middle|late)[- ]?)?(" + "|".join(_ORDINALS) + r") decade\b",
+    re.IGNORECASE,
 )
 # 'aged 10 years and 3 months', '2 years 5 months old': the months are part of the age.
 _COMPOUND_AGE = re.compile(
@@ -59,6 +80,18 @@ _DECADE = re.compile(
     + r"))\b",
     re.IGNORECASE,
 )
+
+
+def _decade_part(base: int, part: str) -> tuple[float, float]:
+    """The years of a decade, or of its early (0-3), mid (4-6) or late (7-9) part."""
+    lo, hi = base, base + 9
+    if part == "early":
+        lo, hi = base, base + 3
+    elif part in ("mid", "middle"):
+        lo, hi = base + 4, base + 6
+    elif part == "late":
+        lo, hi = base + 7, base + 9
+    return float(lo), float(hi)
 
 
 def parse_ages(text: str) -> list[AgeMention]:
@@ -78,10 +111,10 @@ def parse_ages(text: str) -> list[AgeMention]:
                 out.append(AgeMention(m.start(), m.end(), years, None))
     for i, pat in enumerate(_AGE_PATTERNS):
         for m in pat.finditer(text):
-            if any(o.start <= m.start() < o.end for o in out):
+            if any(o.start <= m.start(1) < o.end or o.start <= m.start() < o.end for o in out):
                 continue
             value = _num(m.group(1))
-            unit = (m.group(2) or "year").lower() if i < 3 else "year"
+            unit = (m.group(2) or "year").lower() if i < 3 and m.lastindex and m.lastindex >= 2 else "year"
             years = round(value * _UNIT_YEARS[unit], 2)
             if 0 <= years <= 120:
                 out.append(AgeMention(m.start(), m.end(), years, None))
@@ -89,14 +122,14 @@ def parse_ages(text: str) -> list[AgeMention]:
         decade = int(m.group(2)) if m.group(2) else _DECADE_WORDS[m.group(3).lower()]
         base = decade * 10 if decade > 1 else 13
         part = (m.group(1) or "").lower()
-        lo, hi = (base, base + 9) if decade > 1 else (13, 19)
-        if part == "early":
-            lo, hi = base, base + 3
-        elif part in ("mid", "middle"):
-            lo, hi = base + 4, base + 6
-        elif part == "late":
-            lo, hi = base + 7, base + 9
-        out.append(AgeMention(m.start(), m.end(), None, (float(lo), float(hi))))
+        if decade > 1:
+            rng = _decade_part(base, part)
+        else:  # the teens run from 13 to 19
+            rng = {"early": (13.0, 15.0), "mid": (14.0, 16.0), "middle": (14.0, 16.0), "late": (17.0, 19.0)}.get(part, (13.0, 19.0))
+        out.append(AgeMention(m.start(), m.end(), None, rng))
+    for m in _DECADE_OF_LIFE.finditer(text):
+        base = (_ORDINALS[m.group(2).lower()] - 1) * 10
+        out.append(AgeMention(m.start(), m.end(), None, _decade_part(base, (m.group(1) or "").lower())))
     for m in _GENARIAN_RE.finditer(text):
         base = _GENARIAN[m.group(1).lower()] * 10
         out.append(AgeMention(m.start(), m.end(), None, (float(base), float(base + 9))))
@@ -194,10 +227,13 @@ _ORD = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|elevent
 _LEVEL_RE = re.compile(
     rf"(?i:\b(?:{_ORD})(?:\s*(?:-|–|—|to|and|through)\s*(?:{_ORD}))?\s+(?:cervical|thoracic|dorsal|lumbar|sacral)\b)"
     r"|(?i:\batlanto-?axial\b|\blumbosacral\b)"
-    r"|\b[CTLS]\s?\d{1,2}(?:\s*(?:-|–|—|/|to|through)\s*(?:[CTLS]\s?)?\d{1,2})*\b(?![-–]weighted)"
+    r"|\b[CTLS](?:\s?|-(?=\d))\d{1,2}(?:\s*(?:-|–|—|/|to|through)\s*(?:[CTLS](?:\s?|-(?=\d)))?\d{1,2})*\b(?![-–]weighted)"
+    # dorsal notation (D5 = T5), read only as a span or beside a vertebral word, never as 'vitamin D3'
+    r"|(?<!vitamin )\bD\d{1,2}\s*(?:-|–|/|to)\s*D?\d{1,2}\b|(?<!vitamin )\bD\s?\d{1,2}\b(?=\s+(?:vertebra\w*|level|body|bodies|spine|segment|pedicles?|laminae?|spinous))"
 )
+_LETTER_HYPHEN = re.compile(r"\b([CTLSD])-(?=\d)")
 _MRI_SEQ = re.compile(
-    r"\bT[12](?:\s*[-–]?\s*(?:and|/|,|or)\s*T[12])*(?=\s*[-–]?\s*(?:weighted|w\b|wi\b|hypo|hyper|iso|signal|image|imaging|sequence|fat|flair|stir|intens|low|high|scan|sagittal|axial|coronal|post))",
+    r"\bT-?[12](?:\s*[-–]?\s*(?:and|/|,|or)\s*T-?[12])*(?=\s*[-–]?\s*(?:weighted|w\b|wi\b|hypo|hyper|iso|signal|image|imaging|sequence|fat|flair|stir|intens|low|high|scan|sagittal|axial|coronal|post))",
     re.IGNORECASE,
 )
 # A bare "T1"/"T2" after "on"/"in" or an intensity word, in a sentence speaking of MR signal,
@@ -255,7 +291,7 @@ def find_levels(text: str) -> list[LevelMention]:
     found: list[tuple[int, int, tuple[Level, ...]]] = []
     for m in _LEVEL_RE.finditer(masked):
         try:
-            found.append((m.start(), m.end(), parse_levels(m.group(0))))
+            found.append((m.start(), m.end(), parse_levels(_LETTER_HYPHEN.sub(r"\1", m.group(0)))))
         except LevelError:
             continue
     for pat, lv in anatomy:
@@ -292,6 +328,8 @@ class LabMention:
     value_text: str | None
     unit: str | None
     flag: str | None
+    # a result in words: a titre ('1/640'), the organism a culture grew
+    result: str | None = None
 
 
 _VALUE = r"(?P<value>\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:[.,]\d+)?)"
@@ -305,8 +343,13 @@ def lab_number(text: str) -> float:
 _LAB_STOP_AFTER = re.compile(r"^[\s-]*(?:pyrophosphate|deposit|deposition|phosphate product|metabolism|carbonate|hydroxyapatite|salts?|crystals?|channel|oxalate|-?phosphate (?:product|levels? were))", re.IGNORECASE)
 
 
+_ORGANISM = r"(?P<org>(?-i:(?:[A-Z][a-z]{2,}|[A-Z]\.)\s+[a-z]{4,}(?:\s+complex)?))(?!\s+(?:was|were|is|are)\s+(?:not|negative))"
+_CULTURE_VERB = r"(?:later\s+|subsequently\s+|eventually\s+|also\s+)?(?:grew|yielded|isolated|were positive for|was positive for)"
+_TITRE = re.compile(r"[^.;]{0,50}?\bti(?:tre|ter)\s+(?:of\s+|was\s+|at\s+)?(?P<titre>1\s*[:/]\s*\d+)", re.IGNORECASE)
+
+
 @lru_cache(maxsize=1)
-def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     from calcispine.knowledge import load_labs
 
     labs = load_labs()
@@ -319,7 +362,7 @@ def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], 
         units.update(a.units)
     def name_re(n: str) -> str:
         body = r"\s+".join(re.escape(w) for w in n.split())
-        if n.isupper() or any(c.isdigit() for c in n) or n in {"iPTH", "sCr", "SCr", "iCa", "i-PTH"}:
+        if n.isupper() or len(n) <= 3 or n in {"iPTH", "sCr", "SCr", "iCa", "i-PTH"}:
             return rf"(?-i:\b{body}\b)"
         return rf"\b{body}\b"
     analyte = "(?P<analyte>" + "|".join(name_re(n) for n in sorted(names, key=len, reverse=True)) + ")"
@@ -328,6 +371,7 @@ def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], 
         alt = re.escape(u)
         alt = re.sub(r"(^|/)u", r"\1[uµμ]", alt)  # umol/L, /uL: micro written as u, µ or μ
         alt = re.sub(r"^x", r"[x×]\\s?", alt)  # x10^9/L, x 10^9/L, ×10^9/L
+        alt = alt.replace("mm3", "mm[3³]").replace(r"m2", "m[2²]").replace(r"\ ", r"\s?")  # /mm³, 1.73 m²
         unit_alts.add(alt)
     unit = r"(?P<unit>" + "|".join(sorted(unit_alts, key=len, reverse=True)) + r")(?![\w/])"
     flag_words = sorted({*labs.flag_words, "slightly increased", "elevated", "high", "low"}, key=len, reverse=True)
@@ -335,7 +379,7 @@ def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], 
     value_re = re.compile(
         analyte + r"(?:\s*\((?!\s*\d)[^)]{0,30}\))?(?:\s+(?:levels?|concentrations?|values?))?"
         r"\s*(?:of|was|were|is|at|:|=|\||measured|reached|rose to|elevated to|increased to|,)?\s*(?:\w+\s+){0,2}?\(?\s*"
-        + _VALUE + r"\s*" + unit,
+        r"(?:[<>≤≥]=?\s*|(?:less|greater|more|lower|higher) than\s+)?" + _VALUE + r"\s*" + unit,
         re.IGNORECASE,
     )
     sep = r"(?:\s*(?:,|\band\b|\bas well as\b|\bor\b)\s*)+(?:serum\s+|blood\s+|plasma\s+)?"
@@ -343,17 +387,24 @@ def _lab_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], 
     paren = r"(?:\s*\([^()]{0,30}\))?"
     item = analyte.replace("?P<analyte>", "?:") + paren
     list_re = re.compile(
-        flag + r"\s+(?:serum\s+|blood\s+|plasma\s+)?(?:levels?\s+of\s+(?:serum\s+)?)?(?P<list>" + analyte + r"(?:" + sep + analyte.replace("?P<analyte>", "?:") + r")*)",
+        flag + r"(?:,?[ \t]+as[ \t]+(?:were|was|is|are))?[ \t]+(?:(?:on|by|for)\s+(?:the\s+)?)?(?:serum\s+|blood\s+|plasma\s+)?(?:levels?\s+of\s+(?:serum\s+)?)?(?P<list>" + analyte + r"(?:" + sep + analyte.replace("?P<analyte>", "?:") + r")*)",
         re.IGNORECASE,
     )
     # '... were normal', 'Anti-Scl-70 antibody | negative' (a table row), 'blood cultures negative.'
     post_re = re.compile(
         r"(?P<list>" + analyte + paren + r"(?:" + sep + item + r")*)(?:\s+(?:levels?|concentrations?|values?|results?))?"
-        r"(?:(?:\s*(?:,|\band\b)\s*[a-z]+(?:\s+[a-z]+)?)?\s+(?:was|were|remained|are|is)\s+(?:\w+\s+)?|\s*\|\s*|\s+(?=\w+(?:\s\w+)?\s*(?:[.;,]|$)))" + flag,
+        r"(?:(?:\s*(?:,|\band\b)\s*[a-z]+(?:\s+[a-z]+)?)?,?\s+(?:was|were|remained|are|is)\s+(?:\w+\s+)?|\s*\|\s*|\s+(?=\w+(?:\s\w+)?\s*(?:[.;,]|$)))" + flag,
         re.IGNORECASE,
     )
     single = re.compile(analyte.replace("?P<analyte>", "?:"), re.IGNORECASE)
-    return value_re, list_re, post_re, single
+    # 'blood cultures grew Brucella melitensis', 'M. tuberculosis was later isolated from the culture'
+    culture = r"(?P<analyte>" + analyte[len("(?P<analyte>"):-1] + r"|\bcultures?\b)"
+    grew_re = re.compile(culture + r"\s+" + _CULTURE_VERB + r"\s+" + _ORGANISM, re.IGNORECASE)
+    grown_re = re.compile(
+        _ORGANISM + r"\s+(?:was\s+|were\s+)?(?:later\s+|subsequently\s+)?(?:grew|grown|isolated|cultured)\s+(?:from|in)\s+(?:the\s+)?"
+        + culture, re.IGNORECASE,
+    )
+    return value_re, list_re, post_re, single, grew_re, grown_re
 
 
 def find_labs(text: str) -> list[LabMention]:
@@ -393,8 +444,17 @@ def _key(name: str) -> str:
     return labs.analyte(name).key if labs.knows(name) else name.lower()
 
 
+def _culture_analyte(written: str, organism: str) -> str | None:
+    """The test a culture result belongs to; a bare 'culture' of mycobacteria is the mycobacterial culture."""
+    if not re.fullmatch(r"cultures?", written, re.IGNORECASE):
+        return written
+    if re.match(r"(?:Mycobacterium|M\.)\s", organism):
+        return "mycobacterial culture"
+    return None
+
+
 def _find_labs(text: str) -> tuple[LabMention, ...]:
-    value_re, list_re, post_re, single = _lab_patterns()
+    value_re, list_re, post_re, single, grew_re, grown_re = _lab_patterns()
     lower, exact = _lab_first_words()
     tokens = _TOKEN.findall(text)
     if not any(t in exact or t.lower() in lower for t in tokens) or not single.search(text):
@@ -418,6 +478,22 @@ def _find_labs(text: str) -> tuple[LabMention, ...]:
             continue
         out.append(LabMention(m.start("analyte"), m.end(), m.group("analyte"), v, vt, m.group("unit"), None))
         taken.append((m.start("analyte"), m.end("analyte")))
+    for pat in (grew_re, grown_re):
+        for m in pat.finditer(text):
+            name = _culture_analyte(m.group("analyte"), m.group("org"))
+            if name is None or any(a <= m.start("analyte") < b for a, b in taken):
+                continue
+            org = " ".join(m.group("org").split())
+            out.append(LabMention(m.start(), m.end(), name, None, None, None, "positive", org))
+            taken.append((m.start("analyte"), m.end("analyte")))
+    for a in single.finditer(text):
+        t = _TITRE.match(text, a.end())
+        if t is None or any(x <= a.start() < y for x, y in taken):
+            continue
+        titre = re.sub(r"\s+", "", t.group("titre"))
+        flag = "positive" if re.search(r"\bpositive\b", t.group(0), re.IGNORECASE) else None
+        out.append(LabMention(a.start(), t.end(), a.group(0), None, None, None, flag, titre))
+        taken.append((a.start(), a.end()))
     for pat in (list_re, post_re):
         for m in pat.finditer(text):
             flag = m.group("flag")
@@ -426,5 +502,12 @@ def _find_labs(text: str) -> tuple[LabMention, ...]:
                     continue
                 out.append(LabMention(a.start(), a.end(), a.group(0), None, None, None, flag))
                 taken.append((a.start(), a.end()))
+    if _CSF.search(text):  # 'cerebrospinal fluid with normal protein and glucose': the CSF's, not the serum's
+        out = [LabMention(m.start, m.end, _CSF_NAMES[_key(m.analyte)], m.value, m.value_text, m.unit, m.flag, m.result)
+               if _key(m.analyte) in _CSF_NAMES else m for m in out]
     out.sort(key=lambda x: x.start)
     return tuple(out)
+
+
+_CSF = re.compile(r"\b(?:CSF|cerebrospinal fluid|lumbar puncture|spinal tap)\b", re.IGNORECASE)
+_CSF_NAMES = {"glucose": "CSF glucose", "total_protein": "CSF protein"}

@@ -207,6 +207,8 @@ class DiagnosisEntry(_Entry):
     mondo: str | None = None
     orpha: str | None = None
     omim: str | None = None
+    # The entity a flat summary names it by (a subtype is reported as its entity: HFTC as tumoral calcinosis).
+    reported_as: str | None = None
 
     @field_validator("patterns")
     @classmethod
@@ -226,6 +228,8 @@ class DiagnosisRules(BaseModel):
             missing = [c for c in d.cite if c not in self.citations]
             if missing:
                 raise ValueError(f"diagnosis {key!r} cites unknown {missing}")
+            if d.reported_as is not None and d.reported_as not in self.diagnoses:
+                raise ValueError(f"diagnosis {key!r} is reported as unknown entry {d.reported_as!r}")
         return self
 
     @cached_property

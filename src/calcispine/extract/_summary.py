@@ -56,7 +56,12 @@ def lab_name(m: Measurement) -> str:
         return "urea"
     if m.analyte == "ionised_calcium" and "ioniz" in written:
         return "ionized calcium"
-    return _DISPLAY.get(m.analyte, m.analyte.replace("_", " "))
+    if m.analyte in _DISPLAY:
+        return _DISPLAY[m.analyte]
+    from calcispine.knowledge import load_labs
+
+    labs = load_labs()
+    return labs.analyte(m.analyte).synonyms[0] if labs.knows(m.analyte) else m.analyte.replace("_", " ")
 
 
 _COMPARATOR = re.compile(r"(?:(>|\b(?:greater|more|higher) than|\babove|\bover)|(<|\b(?:less|lower) than|\bbelow|\bunder))\s*$", re.IGNORECASE)
@@ -75,6 +80,8 @@ def _with_unit(number: str, written: str, unit: str | None) -> str:
 def lab_value(m: Measurement) -> str:
     """The value and unit as the report writes them ('845 µmol/L', '11,100/µL'), or the flag."""
     if m.value is None:
+        if m.result:
+            return m.result
         return str(m.flag.value if m.flag is not None else "")
     text = m.display()
     if m.evidence is not None:
@@ -162,6 +169,16 @@ def symptom_phrase(f: Finding) -> str:
     return text
 
 
+def _reported_label(case: Case) -> str | None:
+    """The diagnosis as a summary names it: a subtype by its entity (HFTC is tumoral calcinosis)."""
+    if case.diagnosis is None:
+        return None
+    entry = load_diagnoses().diagnoses.get(case.diagnosis.key)
+    if entry is not None and entry.reported_as:
+        return load_diagnoses().diagnoses[entry.reported_as].label
+    return case.diagnosis.label
+
+
 def to_summary(case: Case, file: str) -> dict[str, Any]:
     """The flat record gold.jsonl holds for one file, plus ``file``."""
     symptoms: list[str] = []
@@ -174,7 +191,7 @@ def to_summary(case: Case, file: str) -> dict[str, Any]:
         regions = case.versions["region_text"].split(",")
     out: dict[str, Any] = {
         "file": file,
-        "diagnosis": case.diagnosis.label if case.diagnosis else None,
+        "diagnosis": _reported_label(case),
         "age_years": _num(case.age_years),
         "sex": None if case.sex.value == "unknown" else case.sex.value,
         "levels": [str(lv) for lv in case.levels],

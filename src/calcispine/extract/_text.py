@@ -11,6 +11,7 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from ._rules import SectionKind, load_extract_rules
 
@@ -153,8 +154,8 @@ def clean(original: str) -> tuple[CleanText, list[tuple[int, int]]]:
         if s >= e:
             continue
         chunk = original[s:e]
-        first_line = chunk.split("\n", 1)[0]
-        if pats["line_heading"].match(first_line) and len(first_line) < 90:
+        first_line, _, rest = chunk.partition("\n")
+        if (pats["line_heading"].match(first_line) and len(first_line) < 90) or generic_heading(first_line, rest.lstrip()):
             body.append((s, e))
         elif pats["legend"].match(chunk):
             cont = _LEGEND_TAIL.search(chunk)
@@ -175,7 +176,8 @@ def clean(original: str) -> tuple[CleanText, list[tuple[int, int]]]:
         if prev_end is not None:
             prev_text = original[max(prev_end - 3, 0):prev_end]
             nxt = original[s]
-            is_heading = bool(pats["line_heading"].match(original[s:e].split("\n", 1)[0]))
+            first, _, rest = original[s:e].partition("\n")
+            is_heading = bool(pats["line_heading"].match(first)) or generic_heading(first, rest.lstrip())
             prev_heading = bool(pats["line_heading"].match(original[:prev_end].rsplit("\n", 1)[-1]))
             if not is_heading and not prev_heading and prev_text.endswith("-") and nxt.islower():
                 b.parts[-1] = b.parts[-1][:-1]
@@ -202,6 +204,35 @@ def clean(original: str) -> tuple[CleanText, list[tuple[int, int]]]:
     return b.build(), legend_spans
 
 
+_GENERIC_HEADING = re.compile(r"^[ \t•]*(?:\d+(?:\.\d+)*\.?[ \t]+)?(?P<body>[A-Z][^.!?;|]{1,58}?)[ \t]*:?[ \t]*$")
+_HEADING_LAST_WORD = re.compile(
+    r"\b(?:the|of|and|a|an|to|in|with|for|on|at|by|or|was|were|is|are|had|has|her|his|their|from|as|that|which)$",
+    re.IGNORECASE,
+)
+_SERIES_HEADING = re.compile(r"^(?:case|patient)\s*(?:\d+|[IVX]+(?:[-.]\d+)?)\b", re.IGNORECASE)
+
+
+def generic_heading(line: str, following: str) -> bool:
+    """A short line of its own, capitalised, with no sentence end, over a paragraph that opens with a
+    capital ('Genetic analysis', 'Patient II-1 (the sister)'): a heading the rules do not name.
+
+    >>> generic_heading("Genetic analysis", "Sanger sequencing showed ...")
+    True
+    >>> generic_heading("The patient was a 54-year-old", "Woman ...")
+    False
+    """
+    m = _GENERIC_HEADING.match(line)
+    if m is None or not following[:1].isupper():
+        return False
+    body = m.group("body").strip()
+    words = body.split()
+    if not 1 <= len(words) <= 7 or _HEADING_LAST_WORD.search(body):
+        return False
+    if any(c.isdigit() for c in body) and not _SERIES_HEADING.match(body):
+        return False
+    return not re.search(r"\b(?:was|were|is|are|had|has|showed|presented)\b", body)
+
+
 def _is_word_list(chunk: str) -> bool:
     """Keyword lists, menus and stray running heads: only short lines, no sentence end."""
     lines = [ln.strip() for ln in chunk.splitlines() if ln.strip()]
@@ -216,6 +247,19 @@ def _keep_dehyphenated(b: _Builder, s: int, e: int) -> None:
     b.keep(pos, e)
 
 
+_REFERENCE_MARK = re.compile(r"\bet al\b|\b(?:19|20)\d\d\s*[;.,)]|\d+\s*[:(]\s*\d+|\bdoi\b|\bPMID\b|^\s*\[?\d{1,3}[.\]]\s", re.IGNORECASE | re.MULTILINE)
+
+
+def _looks_like_references(body: str) -> bool:
+    """A 'References' or 'Bibliography' heading over a list of citations, not a web page's menu
+    item over the article text: at least one citation mark (year, volume:page, et al, doi) per
+    400 characters of what follows."""
+    head = body[:2000]
+    return len(_REFERENCE_MARK.findall(head)) * 400 >= len(head.strip())
+
+
+# The kind of a heading the rules do not name: that of the section it falls in.
+_INHERIT = cast(SectionKind, "inherit")
 _CLOSED = frozenset({"discussion", "conclusion", "references", "acknowledgements"})
 
 
@@ -235,12 +279,19 @@ def find_sections(ct: CleanText, legend_spans: list[tuple[int, int]]) -> list[Se
     text = ct.text
     flow_end = legend_spans[0][0] - 2 if legend_spans else len(text)
     # (heading start, body start, kind, title, part, written on a line of its own)
-    marks: list[tuple[int, int, SectionKind, str, bool, bool]] = []
+    marks: list[tuple[int, int, SectionKind, str, bool, bool]] = []  # kind may be _INHERIT
     pos = 0
-    for line in text[:flow_end].split("\n"):
+    lines = text[:flow_end].split("\n")
+    for n, line in enumerate(lines):
         m = pats["line_heading"].match(line)
         if m and len(line) < 90 and line.strip():
             marks.append((pos, pos + len(line), *_kind_title(m, line.strip().rstrip(":.")), True))
+        elif (
+            marks and (n == 0 or not lines[n - 1].strip()) and n + 1 < len(lines)
+            and generic_heading(line, lines[n + 1].lstrip())
+        ):
+            # a heading the rules do not name continues the section it falls in
+            marks.append((pos, pos + len(line), _INHERIT, line.strip().rstrip(":."), True, False))
         pos += len(line) + 1
     for key in ("inline_heading_colon", "inline_heading_period", "inline_heading_caps"):
         for m in pats[key].finditer(text, 0, flow_end):
@@ -248,17 +299,25 @@ def find_sections(ct: CleanText, legend_spans: list[tuple[int, int]]) -> list[Se
                 continue
             marks.append((m.start(), m.end(), *_kind_title(m, m.group(0).strip().rstrip(":.").strip()), False))
     marks.sort()
+    marks = [m for n, m in enumerate(marks) if m[2] != "references" or _looks_like_references(
+        text[m[1]:marks[n + 1][0] if n + 1 < len(marks) else flow_end])]
     refs = next((m[0] for m in marks if m[2] == "references"), None)
     if refs is not None:
         marks = [m for m in marks if m[0] <= refs or (m[2] in ("table", "acknowledgements") and text[m[0]:m[1]].strip() == m[3])]
     marks = _abstract_parts(marks)
+    marks = _end_tables(text, marks, flow_end)
     sections: list[Section] = []
     first = marks[0][0] if marks else flow_end
     if first > 0:
         sections.append(Section("other", "", 0, first))
     major: SectionKind = "other"
     for i, (_, body, kind, title, part, _line) in enumerate(marks):
-        if part and major in _CLOSED:
+        if kind == _INHERIT:
+            kind = major
+        elif kind == "table":
+            # a table inside the case (the patient's laboratory values) is part of the case
+            kind = "case" if major == "case" else "table"
+        elif part and major in _CLOSED:
             kind = major
         elif not part:
             major = kind
@@ -268,6 +327,31 @@ def find_sections(ct: CleanText, legend_spans: list[tuple[int, int]]) -> list[Se
     for s, e in legend_spans:
         sections.append(Section("legend", "figure legend", s, e))
     return sections
+
+
+_PROSE_VERB = re.compile(
+    r"\b(?:was|were|is|are|had|has|have|showed|revealed|demonstrated|underwent|presented|found|did|performed)\b"
+)
+
+
+def _end_tables(
+    text: str, marks: list[tuple[int, int, SectionKind, str, bool, bool]], flow_end: int
+) -> list[tuple[int, int, SectionKind, str, bool, bool]]:
+    """A table ends where prose resumes: the first paragraph after its rows that reads as a sentence
+    ('A barium swallow showed ...') continues the section the table was placed in."""
+    out: list[tuple[int, int, SectionKind, str, bool, bool]] = []
+    for n, m in enumerate(marks):
+        out.append(m)
+        if m[2] != "table":
+            continue
+        end = marks[n + 1][0] if n + 1 < len(marks) else flow_end
+        for p in _PARA.finditer(text, m[1], end):
+            start = p.end()
+            para = text[start:end].split("\n\n", 1)[0].strip()
+            if len(para) >= 60 and "|" not in para and para.rstrip()[-1:] in ".!?" and _PROSE_VERB.search(para):
+                out.append((start, start, _INHERIT, "", True, False))
+                break
+    return out
 
 
 def _abstract_parts(
@@ -328,9 +412,19 @@ def _add(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> None:
         spans.append((s, e))
 
 
+_TITLE_LINE = re.compile(r"[^\n]{10,150}(?<![.!?:;,])\n(?=[A-Z])")
+
+
 def sentences(ct: CleanText, sections: list[Section]) -> list[Sentence]:
     out: list[Sentence] = []
     for sec in sections:
-        for s, e in split_sentences(ct.text, sec.start, sec.end):
+        start = sec.start
+        if start == 0 and sec.kind == "other":
+            # a title on the first line, the text straight below it: the title is a sentence of its own
+            t = _TITLE_LINE.match(ct.text, 0, sec.end)
+            if t is not None:
+                out.append(Sentence(0, t.end() - 1, ct.text[:t.end() - 1], sec))
+                start = t.end()
+        for s, e in split_sentences(ct.text, start, sec.end):
             out.append(Sentence(s, e, ct.text[s:e], sec))
     return out

@@ -41,7 +41,7 @@ def normalise_unit(text: str) -> str:
     """
     t = text.strip().lower()
     t = t.replace("µ", "u").replace("μ", "u").replace("mcg", "ug").replace("mcmol", "umol")
-    t = t.replace("×", "x").replace("**", "^").replace("*", "^")
+    t = t.replace("×", "x").replace("**", "^").replace("*", "^").replace("³", "3").replace("²", "2")
     t = re.sub(r"\s+", "", t)
     t = re.sub(r"litres?|liters?", "l", t)
     t = re.sub(r"(?<=10)e(?=\d)", "^", t)
@@ -105,6 +105,8 @@ class Analyte(BaseModel):
     synonyms: tuple[str, ...]
     loinc: str | None
     loinc_label: str | None
+    # Why an analyte has no LOINC code (none verified); required when loinc is null.
+    loinc_note: str | None = None
     canonical_unit: str | None
     units: dict[str, float] = Field(default_factory=dict)
     reference: ReferenceInterval | None
@@ -132,6 +134,8 @@ class Analyte(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Analyte:
+        if self.loinc is None and not self.loinc_note:
+            raise ValueError(f"{self.key}: give a LOINC code, or a loinc_note saying why there is none")
         if self.canonical_unit is None:
             if self.units or self.reference is not None or self.possible is not None:
                 raise ValueError(f"{self.key}: a test without a canonical unit takes no units, reference or bounds")
@@ -317,17 +321,19 @@ class LabKnowledge(BaseModel):
         unit: str | None = None,
         flag: LabFlag | str | None = None,
         evidence: Evidence | None = None,
+        result: str | None = None,
     ) -> Measurement:
         """A model Measurement with analyte key, LOINC, normalised value and a flag.
 
         A stated flag wins over the computed one (the report's laboratory knows its own range).
+        ``result`` is a result in words (a titre, an organism grown), with or without a flag.
         """
         a = self.analyte(analyte)
         stated = self.parse_flag(flag) if flag is not None else None
         if value is None:
-            if stated is None:
+            if stated is None and not result:
                 raise ValueError(f"measurement of {a.label}: give a value with a unit, or a flag such as 'increased'")
-            return Measurement(analyte=a.key, flag=stated, loinc=a.loinc, evidence=evidence)
+            return Measurement(analyte=a.key, flag=stated, loinc=a.loinc, evidence=evidence, result=result or None)
         if a.qualitative:
             raise ValueError(f"{a.label} is reported as a result such as positive, negative or normal, not as {value:g}")
         if unit is None:

@@ -192,18 +192,20 @@ class Measurement:
     flag: LabFlag | None = None
     loinc: str | None = None
     evidence: Evidence | None = None
+    # A result written in words rather than a number: a titre ('1/640'), an organism grown.
+    result: str | None = None
 
     def __post_init__(self) -> None:
         if not self.analyte:
             raise ValueError("a measurement needs an analyte")
-        if self.value is None and self.flag is None:
+        if self.value is None and self.flag is None and not self.result:
             raise ValueError(f"measurement of {self.analyte}: give a value or a flag such as 'increased'")
         if self.value is not None and (math.isnan(self.value) or self.value < 0):
             raise ValueError(f"measurement of {self.analyte}: {self.value} is not a possible concentration")
 
     def display(self) -> str:
         if self.value is None:
-            return str(self.flag)
+            return self.result or str(self.flag)
         v = f"{self.value:g}"
         return f"{v} {self.unit}" if self.unit else v
 

@@ -96,7 +96,7 @@ def _measurement_to(m: Measurement) -> JSON:
     return _drop_none({
         "analyte": m.analyte, "value": m.value, "unit": m.unit, "normalised_value": m.normalised_value,
         "normalised_unit": m.normalised_unit, "flag": m.flag.value if m.flag else None, "loinc": m.loinc,
-        "evidence": _evidence_to(m.evidence),
+        "evidence": _evidence_to(m.evidence), "result": m.result,
     })
 
 
@@ -105,13 +105,13 @@ def _opt_float(v: Any) -> float | None:
 
 
 def _measurement_from(d: Mapping[str, Any]) -> Measurement:
-    keys = ("analyte", "value", "unit", "normalised_value", "normalised_unit", "flag", "loinc", "evidence")
+    keys = ("analyte", "value", "unit", "normalised_value", "normalised_unit", "flag", "loinc", "evidence", "result")
     _check_keys(d, keys, "measurement")
     return Measurement(
         analyte=str(d["analyte"]), value=_opt_float(d.get("value")), unit=d.get("unit"),
         normalised_value=_opt_float(d.get("normalised_value")), normalised_unit=d.get("normalised_unit"),
         flag=LabFlag(d["flag"]) if d.get("flag") is not None else None, loinc=d.get("loinc"),
-        evidence=_evidence_from(d.get("evidence")),
+        evidence=_evidence_from(d.get("evidence")), result=d.get("result"),
     )
 
 

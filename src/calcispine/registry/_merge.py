@@ -354,7 +354,7 @@ def combine_records(case_id: str, records: Sequence[Case], sources: Mapping[str,
     }
     treatments: list[Treatment] = _union((t.code, t) for r in ordered for t in r.treatments)  # type: ignore[assignment]
     measurements: list[Measurement] = _union(
-        ((m.analyte, m.value, m.unit, m.flag), m) for r in ordered for m in r.measurements
+        ((m.analyte, m.value, m.unit, m.flag, m.result), m) for r in ordered for m in r.measurements
     )  # type: ignore[assignment]
     lists = {name: tuple(str(v) for v in _union((v, v) for r in ordered for v in getattr(r, name))) for name in _LIST_FIELDS}
     versions: dict[str, str] = {}
