@@ -254,3 +254,48 @@ def test_a_laminectomy_makes_the_word_decompression_redundant() -> None:
 )
 def test_hyphenated_and_dorsal_level_notations(text: str, expected: list[list[str]]) -> None:
     assert [[str(x) for x in m.levels] for m in find_levels(text)] == expected
+
+
+# --- symptoms and their phrases ---------------------------------------------------------------
+
+def test_a_lump_felt_over_the_spine_is_a_symptom_but_a_mass_on_imaging_is_not() -> None:
+    s = _one("Case report\nA 50-year-old woman noticed a firm lump between the shoulder blades. MRI showed a large mass "
+             "beside the T4 spinous process. She had firm subcutaneous nodules over both buttocks.")
+    assert [p for p in s["symptoms"] if "lump" in p] == ["palpable soft-tissue mass (firm lump between the shoulder blades)"]
+    assert not [p for p in s["symptoms"] if "MRI" in p or "large mass" in p or "buttocks" in p]
+
+
+def test_a_symptom_phrase_keeps_its_duration_and_description() -> None:
+    s = _one("Case report\nA 70-year-old man had an 11-month history of back pain. The pain was constant, worse at night and "
+             "on coughing. CT showed a calcified mass at L3.")
+    assert "11-month history of back pain" in s["symptoms"]
+    assert any(p.startswith("pain was constant, worse at night") for p in s["symptoms"])
+
+
+def test_a_complaint_reported_by_a_relative_is_still_the_patients() -> None:
+    s = _one("Case report\nA 64-year-old woman with systemic sclerosis was referred with neck pain. Her daughter had "
+             "noticed swelling at the back of her neck; numbness of the fingers was reported by her daughter too. "
+             "CT showed a calcified mass at C5.")
+    assert any("numbness" in p for p in s["symptoms"])
+
+
+def test_web_table_rules_between_paragraphs_are_not_text() -> None:
+    s = _one("Keywords: calcinosis; tetraparesis\n |\nCase\n|\n---|\nA 50-year-old man presented with tetraparesis. "
+             "CT showed a calcified mass at C2.")
+    assert not any("|" in p for p in s["symptoms"])
+    assert s["levels"] == ["C2"]
+
+
+# --- diagnosis ----------------------------------------------------------------------------------
+
+def test_entity_acronyms_are_read_without_a_definition() -> None:
+    s = _one("Case report\nA 15-year-old boy had night pain. A CT scan showed a central nidus suggestive of OO in the "
+             "T11 lamina. The OO was resected.")
+    assert s["diagnosis"] == "osteoid osteoma"
+
+
+def test_the_subject_a_case_letter_names_is_its_diagnosis() -> None:
+    s = _one("Case Letter\nLarge tumoral calcinosis over the lumbar spine\nWe herein describe a case of large tumoral "
+             "calcinosis.\n\nA 58-year-old female visited our department with a hard swelling over the lumbar spine, "
+             "present for one year.")
+    assert s["diagnosis"] == "tumoral calcinosis"

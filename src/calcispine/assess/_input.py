@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from calcispine.knowledge import load_labs
 from calcispine.model import Case, LevelError, Sex, parse_levels, render_levels
 
 from ._ontology import OntologyView
@@ -264,9 +265,10 @@ def patient_from_case(case: Case) -> PatientInput:
         "imaging": case.imaging,
         "pathology": case.pathology,
         "neuro_deficit": case.neuro_deficit,
+        # only what the lab knowledge can read back: a known analyte with a value or a flag
         "labs": tuple(
             {"analyte": m.analyte, "value": m.value, "unit": m.unit, "flag": m.flag.value if m.flag else None}
-            for m in case.measurements
+            for m in case.measurements if (m.value is not None or m.flag is not None) and load_labs().knows(m.analyte)
         ),
     }
     return patient_from_mapping(data, f"case {case.id}")

@@ -492,6 +492,9 @@ def _build_case(
         i for i in group
         if i >= after and rx["outcome"].search(sents[i].text)
         and not _GENERAL_MODAL.search(sents[i].text)
+        # without a treatment to follow, a sentence that presents the patient is not the outcome
+        and not (after < 0 and _PRESENTING.search(sents[i].text))
+        and not (after < 0 and _ONSET.search(sents[i].text))
     )
 
     # findings (outcome sentences tell what went away, not what the patient presented with)
@@ -559,6 +562,8 @@ _PRESENTING = re.compile(
     r"complain\w*|brought to|hospitali[sz]ed|evaluated|examined|noticed|sought)\b",
     re.IGNORECASE,
 )
+# Onset and worsening: the presentation's own course, not an outcome ('at the same time her pain worsened').
+_ONSET = re.compile(r"\b(?:before (?:admission|presentation|referral)|worsen\w*|deteriorat\w*|developed|began|started|progressive\w*)\b", re.IGNORECASE)
 _INTRO_AGE = re.compile(r"[- ]old\b|^aged?\b|^(?:wom[ae]n|m[ae]n|lady|gentleman|girl|boy|patient|female|male)\b", re.IGNORECASE)
 _EARLIER_AGE = re.compile(r"\b(?:since|from|until|till|before|by|after|under)\s+(?:the\s+)?(?:age\s+of\s+)?$|\bwhen\s+(?:s?he|they)\s+was\s+$", re.IGNORECASE)
 
@@ -897,7 +902,7 @@ def _diagnosis(ctx: _Ctx, group: list[int], note: object) -> Diagnosis | None:
     ab_re = re.compile(r"\b(" + "|".join(map(re.escape, abbrevs)) + r")\b") if abbrevs else None
     scores: dict[str, float] = {}
     evid: dict[str, tuple[int, int, int]] = {}
-    title_idx = [0] if ctx.sents and ctx.sents[0].section.kind == "other" else []
+    title_idx = _title_like(ctx)
     for i in list(dict.fromkeys(title_idx + sorted(group))):
         t = ctx.sents[i].text
         if rx["differential"].search(t):
@@ -923,6 +928,20 @@ def _diagnosis(ctx: _Ctx, group: list[int], note: object) -> Diagnosis | None:
     i, s, e = evid[best]
     note("diagnosis", ctx.evidence(i, s, e, f"diagnosis:{best}"))  # type: ignore[operator]
     return Diagnosis(key=best, label=d.label, mondo=d.mondo, orpha=d.orpha, omim=d.omim)
+
+
+_INTRO = re.compile(r"\bwe (?:\w+ )?(?:report|present|describe)\b|\b(?:cases?|patients?) of\b", re.IGNORECASE)
+
+
+def _title_like(ctx: _Ctx) -> list[int]:
+    """Sentences that name the report's subject: title lines before the first heading (no full
+    stop), and 'we describe a case of ...' outside the Discussion and the references."""
+    out: list[int] = []
+    for i, s in enumerate(ctx.sents):
+        if s.section.kind == "other" and (i == 0 or (i < 6 and not s.text.rstrip().endswith(".") and len(s.text) < 250)) or s.section.kind not in _NEVER and s.section.kind != "discussion" and _INTRO.search(s.text) \
+                and not _regexes()["other_work"].search(s.text):
+            out.append(i)
+    return out
 
 
 def _differential(ctx: _Ctx) -> tuple[str, ...]:

@@ -64,20 +64,26 @@ def fenominal_hits(text: str, settings: Settings | None = None) -> list[TermHit]
 
 
 @lru_cache(maxsize=1)
-def _phrase_re() -> tuple[re.Pattern[str], tuple[tuple[str, str], ...]]:
+def _phrase_re() -> tuple[re.Pattern[str], tuple[tuple[str, str], ...], tuple[re.Pattern[str] | None, ...]]:
     rules = load_extract_rules()
     hpo = get_hpo()
     labels = tuple((p.hpo, p.label or hpo.label(p.hpo)) for p in rules.phrases)
+    unless = tuple(re.compile(p.unless, re.IGNORECASE) if p.unless else None for p in rules.phrases)
     ws = r"\s+"
     alts = "|".join(f"(?P<p{i}>{p.pattern.replace(' ', ws)})" for i, p in enumerate(rules.phrases))
-    return re.compile(rf"\b(?:{alts})\b", re.IGNORECASE), labels
+    return re.compile(rf"\b(?:{alts})\b", re.IGNORECASE), labels, unless
 
 
 def phrase_hits(text: str, start: int = 0, end: int | None = None) -> list[TermHit]:
-    pat, labels = _phrase_re()
+    """Phrase-rule hits in text[start:end] (one sentence: a rule's ``unless`` reads the whole span)."""
+    pat, labels, unless = _phrase_re()
+    stop = len(text) if end is None else end
     out = []
-    for m in pat.finditer(text, start, len(text) if end is None else end):
+    for m in pat.finditer(text, start, stop):
         i = int(m.lastgroup[1:])  # type: ignore[index]
+        rule_unless = unless[i]
+        if rule_unless is not None and rule_unless.search(text, start, stop):
+            continue
         hid, label = labels[i]
         out.append(TermHit(m.start(), m.end(), hid, label, f"phrase:{i}"))
     return out

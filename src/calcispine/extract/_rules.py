@@ -58,6 +58,9 @@ class Furniture(_PatternEntry):
 class PhraseRule(_PatternEntry):
     hpo: str
     label: str | None = None
+    # The phrase is not this finding in a sentence matching this (a mass 'MRI showed' is imaging).
+    unless: str | None = None
+    _ok_unless = field_validator("unless")(lambda v: v if v is None else _compiles(v))
 
 
 class TagRule(_PatternEntry):

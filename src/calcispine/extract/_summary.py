@@ -131,11 +131,25 @@ _RIGHT_END = re.compile(
     rf"|\s(?:and\s+|of\s+|after\s+)?{_DURATION}",
     re.IGNORECASE,
 )
+_PREDICATE = re.compile(
+    r"\s+(?:was|were|is|are|had been|became)\s+(?:\w+ly\s+)?(?:constant|intermittent|severe|mild|sharp|dull|burning|"
+    r"throbbing|progressive|worse|worst|aggravated|relieved|exacerbated|persistent|nocturnal|mechanical|disabling)\b[^.;]*",
+    re.IGNORECASE,
+)
 _QUALIFIER = re.compile(r",\s*((?:worse|more|especially|particularly|predominantly|mainly|mostly)\b[^,;.]*)", re.IGNORECASE)
 _TRAILING = re.compile(r"(?:\s+(?:and|or|with|the|a|an|of|to|in|on|at|by|her|his))+\s*$", re.IGNORECASE)
 
 
+_HISTORY_OF = re.compile(r"(?:\b(?:a|an)\s+)?(?P<d>(?:\d+|[a-z]+(?:-[a-z]+)?)[- ](?:hours?|days?|weeks?|months?|years?)[- ](?:long\s+)?history of)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_FOR_DURATION = re.compile(rf"\s+(?:for|over)\s+(?:(?:about|nearly|almost|approximately|more than|over|the (?:last|past|previous))\s+)*{_DURATION}", re.IGNORECASE)
+
+
+_LIST_NEXT = re.compile(_RIGHT_END.pattern + r"|\s(?:and|with)\s", re.IGNORECASE)
+
+
 def _expand(sentence: str, start: int, end: int) -> str:
+    """The finding's words with their modifiers, complement and duration ('an 8-month history of back
+    pain', 'neck pain for four months radiating to the shoulder')."""
     words = list(re.finditer(r"\S+", sentence[:start]))
     left = start
     for w in reversed(words[-3:]):
@@ -143,14 +157,32 @@ def _expand(sentence: str, start: int, end: int) -> str:
         if token[-1] in ",;:.)" or token.lower().strip("(") in _LEFT_STOP:
             break
         left = w.start()
-    m = _RIGHT_END.search(sentence, end)
+    h = _HISTORY_OF.search(sentence, max(0, left - 60), left)
+    if h is not None:
+        left = h.start("d")
+    pos = end
+    while True:
+        m = _RIGHT_END.search(sentence, pos)
+        right = m.start() if m else len(sentence)
+        d = _FOR_DURATION.match(sentence, right)
+        if d is None or d.end() <= pos:
+            break
+        pos = d.end()
+        if m is None or m.start() > d.end():
+            break
+    if pos > end:  # after a duration a new item of the list begins at 'and' / 'with'
+        m = _LIST_NEXT.search(sentence, pos)
     right = m.start() if m else len(sentence)
+    right = max(right, pos)
     tail = sentence[end:right].split(" ")
     if len(tail) > 12:
         right = end + len(" ".join(tail[:12]))
     q = _QUALIFIER.match(sentence, right)
     if q:
         right = q.end()
+    p = _PREDICATE.match(sentence, right)
+    if p:  # 'the pain was constant, worse at night and on deep breathing'
+        right = p.end()
     return _TRAILING.sub("", sentence[left:right])
 
 

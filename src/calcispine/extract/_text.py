@@ -93,7 +93,8 @@ class Sentence:
     section: Section
 
 
-_PARA = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+# A blank line, or a line of table rules only ('|', '---|') that web pages leave between paragraphs.
+_PARA = re.compile(r"\n[ \t\r\f\v]*\n\s*|\n[ \t]*[|\-–—][ \t|\-–—]*(?=\n)\s*")
 _HYPHEN = re.compile(r"(?<=[a-z])-[ \t]*\r?\n[ \t]*(?=[a-z])")
 _LEGEND_TAIL = re.compile(r"\n[ \t]+(?=[a-z])")
 _TERMINAL = re.compile(r"[.!?:”\"')\]]\s*$")
