@@ -259,11 +259,37 @@ def test_migrations_create_exactly_the_model_schema(empty_registry: Registry) ->
 
 
 def test_sqlite_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'deep' / 'dir' / 'r.sqlite'}"
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
     with open_registry(Settings(database_url=url), seed=False) as reg, reg.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    assert (tmp_path / "deep" / "dir" / "r.sqlite").is_file()
+    assert (tmp_path / "r.sqlite").is_file()
+
+
+def test_a_mistyped_path_is_an_error_and_creates_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'no-such-dir' / 'r.sqlite'}"
+    with pytest.raises(RegistryError, match="the folder .*no-such-dir does not exist"):
+        open_registry(Settings(database_url=url, data_dir=str(tmp_path / "data")))
+    assert not (tmp_path / "no-such-dir").exists()
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("shopping list\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="not a SQLite database"):
+        open_registry(Settings(database_url=f"sqlite:///{not_a_db}"))
+    # only the default location, the data folder, is made when missing
+    data = tmp_path / "fresh" / "data"
+    with open_registry(Settings(data_dir=str(data)), seed=False):
+        pass
+    assert (data / "registry.sqlite").is_file()
+
+
+def test_an_emptied_registry_stays_empty(database_url: str) -> None:
+    with open_registry(Settings(database_url=database_url)) as reg:
+        reg.reset(actor="tester", empty=True)
+        assert reg.count_cases() == 0 and not reg.is_fresh()
+    with open_registry(Settings(database_url=database_url)) as reg:
+        assert reg.count_cases() == 0  # not seeded again
+        reg.reset(actor="tester")
+        assert reg.count_cases() == 34
 
 
 def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:

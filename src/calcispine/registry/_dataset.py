@@ -7,14 +7,14 @@ file, the entry and the field so a curator can fix it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from calcispine.knowledge import load_vocabulary
+from calcispine.knowledge import load_labs, load_vocabulary
 from calcispine.model import (
     Case,
     Diagnosis,
@@ -30,7 +30,9 @@ from calcispine.model import (
     parse_levels,
 )
 
-__all__ = ["DATA_PACKAGE", "Dataset", "DatasetError", "embedded_dataset", "load_corpus_cases", "load_sources"]
+__all__ = [
+    "DATA_PACKAGE", "Dataset", "DatasetError", "ExportedCase", "embedded_dataset", "load_corpus_cases", "load_sources",
+]
 
 DATA_PACKAGE = "calcispine.data"
 TABLE_SOURCE_ID = "guo-2017-table1"
@@ -45,6 +47,22 @@ class DatasetError(ValueError):
 
 
 @dataclass(frozen=True)
+class ExportedCase:
+    """A merged patient as an export holds it, with the keys of the records it was built from.
+
+    An import uses it to restore what a curator did in the registry that exported it (corrected
+    values, review status) and to recognise a patient it already stores. ``flat`` marks a patient
+    whose export carried no per-source records (CSV, bare JSONL): its records were made from the
+    case itself, so they say nothing about which source stated which fact.
+    """
+
+    case: Case
+    record_keys: tuple[tuple[str, str], ...] = ()
+    """(source id, record id) of the dataset records this patient was merged from."""
+    flat: bool = False
+
+
+@dataclass(frozen=True)
 class Dataset:
     """Sources and per-source records (one Case per source per patient), ready to import."""
 
@@ -52,6 +70,8 @@ class Dataset:
     records: tuple[Case, ...]
     texts: Mapping[str, str] = field(default_factory=dict)
     """Source id -> the text its records' evidence offsets point into (extracted reports only)."""
+    patients: tuple[ExportedCase, ...] = ()
+    """The merged patients an export carried (empty for tables, extractions and the embedded data)."""
 
     def source_map(self) -> dict[str, Source]:
         return {s.id: s for s in self.sources}
@@ -269,7 +289,7 @@ def _entry_to_case(e: _CaseEntry, diagnoses: dict[str, _DiagnosisEntry], version
         side=e.side,
         compartments=e.compartments,
         findings=tuple(Finding(f.hpo, f.label, excluded=f.excluded) for f in e.findings),
-        measurements=tuple(Measurement(m.analyte, m.value, m.unit, flag=m.flag, loinc=m.loinc) for m in e.measurements),
+        measurements=tuple(_measurement(m) for m in e.measurements),
         treatments=tuple(_treatment(code) for code in e.treatments),
         outcome=Outcome(e.outcome.status, e.outcome.description, e.outcome.follow_up_months) if e.outcome else None,
         diagnosis=Diagnosis(e.diagnosis, d.label, d.mondo, d.orpha, d.omim),
@@ -281,6 +301,22 @@ def _entry_to_case(e: _CaseEntry, diagnoses: dict[str, _DiagnosisEntry], version
         provenance=prov,
         versions={"corpus_cases": version, "vocabulary": load_vocabulary().version},
     )
+
+
+def _measurement(m: _MeasurementEntry) -> Measurement:
+    """A fact-sheet lab value under the analyte's knowledge-base key, with its LOINC code and normalised value.
+
+    The flag stays the one the paper states: a flag computed from our reference interval is not a fact
+    of the source.
+    """
+    labs = load_labs()
+    if not labs.knows(m.analyte):
+        return Measurement(m.analyte, m.value, m.unit, flag=m.flag, loinc=m.loinc)
+    known = labs.measurement(m.analyte, m.value, m.unit) if m.value is not None else None
+    analyte = labs.analyte(m.analyte)
+    if known is None:
+        return Measurement(analyte.key, flag=m.flag, loinc=m.loinc or analyte.loinc)
+    return replace(known, flag=m.flag, loinc=m.loinc or analyte.loinc)
 
 
 def _treatment(code: str) -> Treatment:

@@ -40,13 +40,18 @@ from calcispine.model import (
     render_levels,
 )
 
-__all__ = ["MergeResult", "RecordMatcher", "combine_records", "merge_records", "record_locator", "record_source"]
+__all__ = [
+    "MULTI_VALUE_FIELDS", "MergeResult", "RecordMatcher", "ValueSource", "agrees", "combine_records", "credit",
+    "merge_records", "record_locator", "record_source", "value_key", "value_provenance",
+]
 
 AGE_TOLERANCE_YEARS = 1.0
 PRIMARY_LAST_KINDS = frozenset({"summary_table"})
 _STATUS_ORDER = (ReviewStatus.NEEDS_REVIEW, ReviewStatus.REVIEWED, ReviewStatus.PUBLISHED)
 _PROVENANCE_FIELDS = (*CASE_FIELDS, "neuro_deficit", "label", "cites")
 _LIST_FIELDS = ("compartments", "comorbidities", "imaging", "pathology", "differential")
+#: Fields that hold several values; each value is credited to the sources that state it.
+MULTI_VALUE_FIELDS = ("findings", "measurements", "treatments", "etiology", *_LIST_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -320,19 +325,97 @@ def _combine_etiology(ordered: Sequence[Case], conflicts: list[Conflict]) -> tup
     return tuple(tags)
 
 
-def _provenance(ordered: Sequence[Case]) -> tuple[tuple[str, Provenance], ...]:
+def value_key(name: str, value: Any) -> Any:
+    """What makes two values of a field the same value (a finding's term and status, a treatment's code)."""
+    if name == "findings":
+        return (value.hpo_id, value.excluded, value.historical, value.family, value.hypothetical)
+    if name == "measurements":
+        return (value.analyte, value.value, value.unit, value.flag, value.result)
+    if name == "treatments":
+        return value.code
+    return value
+
+
+def agrees(name: str, stated: Any, merged: Any) -> bool:
+    """Whether a source's value of a field supports the merged value (for lists: states one of its values).
+
+    A source is credited for a value only when it says that value, never for a value it contradicts.
+    """
+    if name in MULTI_VALUE_FIELDS:
+        return bool({value_key(name, v) for v in stated or ()} & {value_key(name, v) for v in merged or ()})
+    if name == "age_range_years":
+        return stated is not None and merged is not None and stated[0] <= merged[0] and merged[1] <= stated[1]
+    if name == "sex" and (stated is Sex.UNKNOWN or merged is Sex.UNKNOWN):
+        return False
+    return bool(_clash_key(name, stated) == _clash_key(name, merged))
+
+
+def _field_provenance(record: Case, name: str) -> list[Provenance]:
+    own = [p for f, p in record.provenance if f == name]
+    return own or [Provenance(record_source(record), locator=record_locator(record))]
+
+
+def credit(records: Sequence[Case], case: Case) -> tuple[tuple[str, Provenance], ...]:
+    """Field-level provenance of a merged case: each field credited only to the records that support its value."""
     out: list[tuple[str, Provenance]] = []
     for name in _PROVENANCE_FIELDS:
-        for r in ordered:
-            if not _stated(r, name):
-                continue
-            own = [p for f, p in r.provenance if f == name]
-            if own:
-                out.extend((name, p) for p in own)
-            else:
-                out.append((name, Provenance(record_source(r), locator=record_locator(r))))
-    out.extend((f, p) for r in ordered for f, p in r.provenance if f not in _PROVENANCE_FIELDS)
+        merged = getattr(case, name)
+        for r in records:
+            if _stated(r, name) and agrees(name, getattr(r, name), merged):
+                out.extend((name, p) for p in _field_provenance(r, name))
+    out.extend((f, p) for r in records for f, p in r.provenance if f not in _PROVENANCE_FIELDS)
     return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class ValueSource:
+    """One value of a case field and the provenance of exactly the sources (or curator) that state it."""
+
+    field: str
+    value: Any
+    provenance: tuple[Provenance, ...]
+
+
+def value_provenance(case: Case, records: Sequence[Case] = ()) -> tuple[ValueSource, ...]:
+    """Per-value provenance: each value of each stated field with the sources that say that value.
+
+    ``records`` are the per-source records the case was merged from; without them the case's own
+    field-level provenance is used. A value no source states (a curator's correction) is credited
+    to the curator who set it.
+    """
+    out: list[ValueSource] = []
+    for name in _PROVENANCE_FIELDS:
+        if not _stated(case, name):
+            continue
+        merged = getattr(case, name)
+        curated = tuple(p for f, p in case.provenance if f == name and p.source_id.startswith("curator:"))
+        values = list(merged) if name in MULTI_VALUE_FIELDS else [merged]
+        for value in values:
+            provs: list[Provenance] = []
+            for r in records:
+                if not _stated(r, name):
+                    continue
+                if name in MULTI_VALUE_FIELDS:
+                    key = value_key(name, value)
+                    own = next((v for v in getattr(r, name) if value_key(name, v) == key), None)
+                    if own is None:
+                        continue
+                elif agrees(name, getattr(r, name), value):
+                    own = getattr(r, name)
+                else:
+                    continue
+                field_provs = _field_provenance(r, name)
+                evidence = getattr(own, "evidence", None)
+                if evidence is not None:
+                    provs.append(Provenance(record_source(r), evidence, field_provs[0].locator))
+                else:
+                    provs.extend(field_provs)
+            if not records:
+                provs = [p for f, p in case.provenance if f == name and not p.source_id.startswith("curator:")]
+            if not provs:
+                provs = list(curated)
+            out.append(ValueSource(name, value, tuple(dict.fromkeys(provs))))
+    return tuple(out)
 
 
 def combine_records(case_id: str, records: Sequence[Case], sources: Mapping[str, Source]) -> Case:
@@ -362,7 +445,7 @@ def combine_records(case_id: str, records: Sequence[Case], sources: Mapping[str,
         versions.update(r.versions)
     status = min((r.review_status for r in records), key=_STATUS_ORDER.index)
     source_ids = tuple(dict.fromkeys(record_source(r) for r in records))
-    return Case(
+    merged = Case(
         id=case_id,
         source_ids=source_ids,
         label=next((r.label for r in ordered if r.label), None),
@@ -375,13 +458,13 @@ def combine_records(case_id: str, records: Sequence[Case], sources: Mapping[str,
         treatments=tuple(treatments),
         etiology=_combine_etiology(ordered, conflicts),
         cites=next((r.cites for r in records if r.cites is not None), None),
-        provenance=_provenance(ordered),
         conflicts=tuple(dict.fromkeys(conflicts)),
         review_status=status,
         versions=versions,
         **scalars,
         **lists,  # type: ignore[arg-type]
     )
+    return merged.with_changes(provenance=credit(ordered, merged))
 
 
 # -- ids --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,13 +36,13 @@ from calcispine.model import (
     Conflict,
     DataIssue,
     IssueLevel,
-    Provenance,
     Region,
     ReviewStatus,
     Source,
     all_levels,
 )
 
+from ._checks import finding_problems
 from ._codec import (
     CASE_KEYS,
     case_from_dict,
@@ -51,8 +52,18 @@ from ._codec import (
     source_from_dict,
     source_to_dict,
 )
-from ._dataset import Dataset, embedded_dataset
-from ._merge import RecordMatcher, _Group, assign_ids, combine_records, record_locator, record_source
+from ._curation import CURATOR_PREFIX, apply_overrides, changed_fields, curation_of, flat_view
+from ._dataset import Dataset, ExportedCase, embedded_dataset
+from ._merge import (
+    RecordMatcher,
+    ValueSource,
+    _Group,
+    assign_ids,
+    combine_records,
+    record_locator,
+    record_source,
+    value_provenance,
+)
 from ._schema import (
     AuditRow,
     CaseEtiologyRow,
@@ -67,7 +78,9 @@ from ._schema import (
     SourceTextRow,
 )
 
-__all__ = ["EDITABLE_FIELDS", "AuditEntry", "ImportReport", "Registry", "RegistryError", "open_registry"]
+__all__ = [
+    "EDITABLE_FIELDS", "AuditEntry", "ImportReport", "Registry", "RegistryError", "SourceConflictError", "open_registry",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SEED_ACTOR = "calcispine:embedded-data"
@@ -89,6 +102,10 @@ class RegistryError(Exception):
         if not self.issues:
             return base
         return base + "\n" + "\n".join(f"  - {i}" for i in self.issues)
+
+
+class SourceConflictError(RegistryError):
+    """An import cites a stored source id with a different citation; refused, nothing written."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +160,6 @@ def _make_engine(url: str) -> Engine:
         if in_memory:
             engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url)
 
         @event.listens_for(engine, "connect")
@@ -167,19 +183,58 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _short(exc: BaseException) -> str:
+    """A database error in one line: the driver's first line, without SQLAlchemy's background link."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text).strip()
+
+
+def _check_sqlite_path(url: str, data_dir: str) -> None:
+    """A SQLite file path must name a folder that exists (only the default data folder is created)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    if path.is_dir():
+        raise RegistryError(f"cannot open the registry at {path}: it is a folder; give the path of a .sqlite file")
+    if path.exists():
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+        if head and head != _SQLITE_HEADER:
+            raise RegistryError(f"cannot open the registry at {path}: the file is not a SQLite database")
+        return
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if data_dir and folder.resolve() == Path(data_dir).expanduser().resolve():
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    raise RegistryError(f"cannot open the registry at {path}: the folder {folder} does not exist "
+                        "(check the --db path, or create the folder first)")
+
+
 def open_registry(settings: Settings | None = None, *, seed: bool = True) -> Registry:
     """Open (creating and migrating as needed) the registry at ``settings.database_url``.
 
-    With ``seed`` an empty registry is filled with the embedded dataset.
+    With ``seed`` a brand-new registry is filled with the embedded dataset; one that was emptied or
+    started empty on purpose (``reset(empty=True)``, ``start_empty``) stays empty. A SQLite file is
+    created only in a folder that exists (the default data folder is made when missing).
     """
     settings = settings or Settings()
+    _check_sqlite_path(settings.database_url, settings.data_dir)
     try:
         engine = _make_engine(settings.database_url)
         migrate(engine)
     except Exception as exc:
-        raise RegistryError(f"cannot open the registry at {_safe_url(settings.database_url)}: {exc}") from exc
+        raise RegistryError(f"cannot open the registry at {_safe_url(settings.database_url)}: {_short(exc)}") from exc
     registry = Registry(engine)
-    if seed and registry.is_empty():
+    if seed and registry.is_fresh():
         registry.import_dataset(embedded_dataset(), actor=SEED_ACTOR)
     return registry
 
@@ -191,36 +246,24 @@ def _safe_url(url: str) -> str:
         return url
 
 
+def _stub_completed(old: Source, new: Source, key: str) -> bool:
+    """A reference-list stub (``cited_report``: first author and year) replaced by the paper's own citation.
+
+    The full citation may spell out the authors and change the kind, as long as it is the same paper:
+    same first author, same year; nothing the stub states otherwise may change.
+    """
+    if old.kind != "cited_report" or key not in ("authors", "kind"):
+        return False
+    same_author = (old.first_author or "").lower() == (new.first_author or "").lower()
+    return same_author and old.year == new.year
+
+
 def _year_of(case: Case, sources: Mapping[str, Source]) -> int | None:
     """The earliest year among the case's sources and its citation, as CaseFilter counts it."""
     years = [sources[s].year for s in case.source_ids if s in sources and sources[s].year]
     if case.cites is not None and case.cites.year:
         years.append(case.cites.year)
     return min((y for y in years if y is not None), default=None)
-
-
-def _apply_overrides(case: Case, overrides: Mapping[str, Any]) -> Case:
-    """A curator's edits on top of what the sources say; the conflicts they settle are marked resolved."""
-    if not overrides:
-        return case
-    d = case_to_dict(case)
-    prov = list(case.provenance)
-    conflicts = list(case.conflicts)
-    for name, edit in overrides.items():
-        value = edit["value"]
-        if value is None or value == [] or value == {}:
-            d.pop(name, None)
-        else:
-            d[name] = value
-        prov.append((name, Provenance(f"curator:{edit['actor']}", locator=f"edited {edit['at']}")))
-        conflicts = [
-            Conflict(c.field, c.values, True, f"set by {edit['actor']} on {edit['at'][:10]}") if c.field == name else c
-            for c in conflicts
-        ]
-    d.pop("provenance", None)
-    d.pop("conflicts", None)
-    edited = case_from_dict(d)
-    return edited.with_changes(provenance=tuple(prov), conflicts=tuple(conflicts))
 
 
 class Registry:
@@ -262,6 +305,18 @@ class Registry:
             return not s.scalar(select(exists().where(CaseRow.id.is_not(None)))) and not s.scalar(
                 select(exists().where(SourceRow.id.is_not(None)))
             )
+
+    def is_fresh(self) -> bool:
+        """Never written to: no case, no source, no audit entry (an emptied registry is not fresh)."""
+        with self._read() as s:
+            return not any(s.scalar(select(exists().where(col.is_not(None))))
+                           for col in (CaseRow.id, SourceRow.id, AuditRow.id))
+
+    def start_empty(self, *, actor: str) -> None:
+        """Mark a fresh registry as deliberately empty, so that opening it never seeds it."""
+        with self._write() as s:
+            s.add(AuditRow(at=_now(), actor=actor, action="reset", case_id=None, before=None, after={"cases": 0},
+                           note="started empty: not seeded with the embedded data"))
 
     def counts(self) -> dict[str, int]:
         """Numbers of cases, records, sources, conflicts (open and all) and audit entries."""
@@ -402,6 +457,27 @@ class Registry:
             rows = s.execute(select(ConflictRow.case_id, ConflictRow.payload).order_by(ConflictRow.case_id, ConflictRow.id))
             return [(cid, decode_field("conflicts", [p])[0]) for cid, p in rows]
 
+    def value_sources(self, case_id: str) -> tuple[ValueSource, ...]:
+        """Each value of each field of a case with exactly the sources (or curator) that state it."""
+        return value_provenance(self.get_case(case_id), self.records(case_id))
+
+    def etiology_tags(self) -> tuple[str, ...]:
+        """Every etiology tag stored on a patient or a per-source record (free ``other:`` tags included)."""
+        with self._read() as s:
+            tags = set(s.scalars(select(CaseEtiologyRow.tag).distinct()))
+            for payload in s.scalars(select(RecordRow.payload)):
+                tags.update(payload.get("etiology", ()))
+        return tuple(sorted(tags))
+
+    def diagnosis_keys(self) -> tuple[str, ...]:
+        """Diagnosis keys stored on a patient or a per-source record."""
+        with self._read() as s:
+            keys = {k for k in s.scalars(select(CaseRow.diagnosis_key).distinct()) if k}
+            for payload in s.scalars(select(RecordRow.payload)):
+                if payload.get("diagnosis"):
+                    keys.add(payload["diagnosis"]["key"])
+        return tuple(sorted(keys))
+
     def audit_log(self, case_id: str | None = None) -> list[AuditEntry]:
         q = select(AuditRow).order_by(AuditRow.id)
         if case_id is not None:
@@ -415,7 +491,13 @@ class Registry:
     # -- writes -----------------------------------------------------------------------
 
     def import_dataset(self, ds: Dataset, *, actor: str) -> ImportReport:
-        """Add sources and records, merging records into the patients they describe; all or nothing."""
+        """Add sources and records, merging records into the patients they describe; all or nothing.
+
+        A stored patient keeps its review status (only a curator moves it); when a new record changes
+        a reviewed or published patient the report says so and the audit entry asks for re-review.
+        A citation that differs from the stored one of the same source id is refused
+        (:class:`SourceConflictError`); one that only adds missing fields completes it, audited.
+        """
         if not actor or not actor.strip():
             raise RegistryError("an import needs an actor (who is importing) for the audit log")
         try:
@@ -424,11 +506,14 @@ class Registry:
         except RegistryError:
             raise
         except Exception as exc:
-            raise RegistryError(f"import failed, registry unchanged: {type(exc).__name__}: {exc}") from exc
+            raise RegistryError(f"import failed, registry unchanged: {type(exc).__name__}: {_short(exc)}") from exc
 
-    def reset(self, *, actor: str, dataset: Dataset | None = None) -> ImportReport:
-        """Empty the registry and rebuild it from the embedded data (or ``dataset``), in one transaction."""
-        ds = dataset if dataset is not None else embedded_dataset()
+    def reset(self, *, actor: str, dataset: Dataset | None = None, empty: bool = False) -> ImportReport:
+        """Empty the registry and rebuild it from the embedded data (or ``dataset``), in one transaction.
+
+        With ``empty`` nothing is imported: the registry stays empty, and opening it does not seed it.
+        """
+        ds = Dataset((), ()) if empty else dataset if dataset is not None else embedded_dataset()
         try:
             with self._write() as s:
                 for table in (AuditRow, ConflictRow, CaseSourceRow, CaseTreatmentRow, CaseEtiologyRow, CaseFindingRow,
@@ -438,14 +523,14 @@ class Registry:
                 s.execute(delete(SourceRow))
                 report = self._import(s, ds, actor)
                 s.add(AuditRow(at=_now(), actor=actor, action="reset", case_id=None, before=None,
-                               after={"cases": report.added}, note="registry rebuilt"))
+                               after={"cases": report.added},
+                               note="registry emptied" if empty else "registry rebuilt"))
                 return report
         except Exception as exc:
-            raise RegistryError(f"reset failed, registry unchanged: {type(exc).__name__}: {exc}") from exc
+            raise RegistryError(f"reset failed, registry unchanged: {type(exc).__name__}: {_short(exc)}") from exc
 
     def _validate(self, ds: Dataset, stored_sources: Mapping[str, Source]) -> list[DataIssue]:
         errors: list[DataIssue] = []
-        vocab = load_vocabulary()
         known = {**stored_sources, **ds.source_map()}
         seen: set[tuple[str, str]] = set()
         for sid, text in ds.texts.items():
@@ -469,44 +554,87 @@ class Registry:
             if (src, r.id) in seen:
                 errors.append(DataIssue(IssueLevel.ERROR, where, f"record id {r.id!r} appears twice for source {src}"))
             seen.add((src, r.id))
-            for tag in r.etiology:
-                try:
-                    vocab.check_etiology(tag)
-                except ValueError as exc:
-                    errors.append(DataIssue(IssueLevel.ERROR, where, str(exc)))
-            for t in r.treatments:
-                try:
-                    vocab.check_treatment(t.code)
-                except ValueError as exc:
-                    errors.append(DataIssue(IssueLevel.ERROR, where, str(exc)))
+            errors.extend(self._case_problems(r, where))
             try:
                 json.dumps(case_to_dict(r))
             except (TypeError, ValueError) as exc:
                 errors.append(DataIssue(IssueLevel.ERROR, where, f"cannot be stored as JSON: {exc}"))
+        for p in ds.patients:
+            where = f"exported case {p.case.id}"
+            missing = [f"{sid}/{rid}" for sid, rid in p.record_keys if (sid, rid) not in seen]
+            if missing:
+                errors.append(DataIssue(IssueLevel.ERROR, where, f"names records not in the dataset: {', '.join(missing)}"))
+            errors.extend(self._case_problems(p.case, where))
         return errors
 
+    @staticmethod
+    def _case_problems(case: Case, where: str) -> list[DataIssue]:
+        """Vocabulary and HPO problems of one case (tags, treatment codes, HPO terms)."""
+        vocab = load_vocabulary()
+        problems: list[str] = []
+        for tag in case.etiology:
+            try:
+                vocab.check_etiology(tag)
+            except ValueError as exc:
+                problems.append(str(exc))
+        for t in case.treatments:
+            try:
+                vocab.check_treatment(t.code)
+            except ValueError as exc:
+                problems.append(str(exc))
+        problems += finding_problems(case.findings)
+        return [DataIssue(IssueLevel.ERROR, where, p) for p in problems]
+
+    def _merge_sources(self, s: Session, ds: Dataset, stored: Mapping[str, Source], actor: str, now: datetime,
+                       issues: list[DataIssue]) -> None:
+        """New sources are added; a stored one is only completed (fields it lacks), never rewritten."""
+        clashes: list[DataIssue] = []
+        pending: list[tuple[Source, Source | None]] = []
+        for src in ds.sources:
+            old = stored.get(src.id)
+            if old is None:
+                pending.append((src, None))
+                continue
+            if old == src:
+                continue
+            have, got = source_to_dict(old), source_to_dict(src)
+            differ = [k for k in got if k in have and have[k] != got[k] and not _stub_completed(old, src, k)]
+            if differ:
+                said = "; ".join(f"{k} {have[k]!r} stored, {got[k]!r} imported" for k in differ)
+                clashes.append(DataIssue(IssueLevel.ERROR, f"source {src.id}", f"is cited differently: {said}",
+                                         "give the imported source its own id, or correct the stored citation first"))
+            elif set(got) - set(have) or any(have[k] != got[k] for k in got if k in have):
+                pending.append((source_from_dict({**have, **got}), old))
+        if clashes:
+            raise SourceConflictError(
+                f"import refused: {len(clashes)} stored source(s) cited differently; nothing was written", clashes)
+        pending.sort(key=lambda pair: pair[0].part_of is not None)  # parents before parts
+        for src, old in pending:
+            payload = source_to_dict(src)
+            if old is None:
+                s.add(SourceRow(id=src.id, kind=src.kind, first_author=src.first_author, year=src.year,
+                                part_of=src.part_of, payload=payload))
+            else:
+                srow = s.get(SourceRow, src.id)
+                if srow is None:  # pragma: no cover - stored means it has a row
+                    raise RegistryError(f"internal error: source {src.id} has no row")
+                added = sorted(k for k in payload if srow.payload.get(k) != payload[k])
+                srow.kind, srow.first_author, srow.year, srow.part_of, srow.payload = (
+                    src.kind, src.first_author, src.year, src.part_of, payload)
+                issues.append(DataIssue(IssueLevel.INFO, f"source {src.id}", f"citation completed: {', '.join(added)}"))
+                s.add(AuditRow(at=now, actor=actor, action="source", case_id=None, before=source_to_dict(old),
+                               after=payload, note=f"source {src.id}: citation completed ({', '.join(added)})"))
+            s.flush()
+
     def _import(self, s: Session, ds: Dataset, actor: str) -> ImportReport:
-        stored_sources = {row.id: source_from_dict(row.payload) for row in s.scalars(select(SourceRow))}
+        stored_sources = self._sources(s)
         errors = self._validate(ds, stored_sources)
         if errors:
             raise RegistryError(f"import rejected: {len(errors)} problem(s); nothing was written", errors)
         issues: list[DataIssue] = []
-
-        # sources first (parents before parts), so records can refer to them
-        pending = [src for src in ds.sources if stored_sources.get(src.id) != src]
-        pending.sort(key=lambda x: x.part_of is not None)
-        for src in pending:
-            srow = s.get(SourceRow, src.id)
-            payload = source_to_dict(src)
-            if srow is None:
-                s.add(SourceRow(id=src.id, kind=src.kind, first_author=src.first_author, year=src.year,
-                                part_of=src.part_of, payload=payload))
-            else:
-                issues.append(DataIssue(IssueLevel.INFO, f"source {src.id}", "citation updated from the imported dataset"))
-                srow.kind, srow.first_author, srow.year, srow.part_of, srow.payload = (
-                    src.kind, src.first_author, src.year, src.part_of, payload)
-            s.flush()
-        smap = {**stored_sources, **ds.source_map()}
+        now = _now()
+        self._merge_sources(s, ds, stored_sources, actor, now, issues)
+        smap = self._sources(s)
         for sid, text in ds.texts.items():
             digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
             trow = s.get(SourceTextRow, sid)
@@ -517,7 +645,11 @@ class Registry:
                 trow.sha256, trow.text = digest, text
         s.flush()
 
-        stored_keys = {(a, b) for a, b in s.execute(select(RecordRow.source_id, RecordRow.record_id))}
+        stored_rows: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
+            (sid, rid): (cid, payload) for sid, rid, cid, payload in
+            s.execute(select(RecordRow.source_id, RecordRow.record_id, RecordRow.case_id, RecordRow.payload))
+        }
+        skip = self._recognise_flat(s, ds.patients, issues)
         matcher = RecordMatcher(smap)
         by_case: dict[str, list[Case]] = {}
         for cid, payload in s.execute(select(RecordRow.case_id, RecordRow.payload).order_by(RecordRow.position, RecordRow.id)):
@@ -526,53 +658,185 @@ class Registry:
             matcher.add_stored(cid, recs)
         touched: dict[int, _Group] = {}
         new_records: list[Case] = []
+        already = 0
         for r in ds.records:
-            if (record_source(r), r.id) in stored_keys:
-                issues.append(DataIssue(IssueLevel.INFO, f"record {r.id}", "already in the registry; skipped"))
+            key = (record_source(r), r.id)
+            if key in skip:
                 continue
-            group = matcher.add(r)
-            touched[id(group)] = group
+            if key in stored_rows:
+                if stored_rows[key][1] != case_to_dict(r):
+                    issues.append(DataIssue(IssueLevel.WARNING, f"record {r.id} ({key[0]})",
+                                            "differs from the stored record of that id; the stored one is kept",
+                                            "import it under a new record id if it is a new reading of the source"))
+                else:
+                    already += 1
+                continue
+            joined = matcher.add(r)
+            touched[id(joined)] = joined
             new_records.append(r)
+        if already:
+            issues.append(DataIssue(IssueLevel.INFO, f"{already} record(s)", "already in the registry; skipped"))
         issues.extend(matcher.issues)
 
         new_groups = [g for g in touched.values() if not g.stored]
         taken = set(s.scalars(select(CaseRow.id)))
-        for g, cid in zip(new_groups, assign_ids([g.records for g in new_groups], smap, taken), strict=True):
-            g.case_id = cid
-        new_ids = {id(r) for r in new_records}
-        added = len(new_groups)
-        new_conflicts = 0
-        now = _now()
-        placed: dict[int, tuple[str, int]] = {}
+        self._name_new_patients(new_groups, ds.patients, smap, taken)
+        placed_at: dict[tuple[str, str], str] = {k: cid for k, (cid, _) in stored_rows.items()}
         for g in touched.values():
-            if g.case_id is None:  # pragma: no cover - every group has an id by now
-                raise RegistryError("internal error: a patient without an id")
-            row = s.get(CaseRow, g.case_id)
-            overrides = row.overrides if row is not None else {}
+            placed_at.update({(record_source(r), r.id): g.case_id for r in g.records if g.case_id})
+        curation = self._curation_targets(ds.patients, placed_at, issues)
+
+        new_ids = {id(r) for r in new_records}
+        groups = {g.case_id: g for g in touched.values() if g.case_id}
+        new_conflicts = 0
+        placed: dict[int, tuple[str, int]] = {}
+        for cid in dict.fromkeys([*groups, *curation]):
+            group = groups.get(cid)
+            row = s.get(CaseRow, cid)
+            records = group.records if group is not None else by_case.get(cid, [])
+            arriving = [r for r in records if id(r) in new_ids]
             before = row.payload if row is not None else None
-            case = _apply_overrides(combine_records(g.case_id, g.records, smap), overrides)
-            case = case.with_changes(review_status=ReviewStatus.NEEDS_REVIEW)
+            overrides = dict(row.overrides) if row is not None else {}
+            old_status = ReviewStatus(row.review_status) if row is not None else None
+            status = old_status or ReviewStatus.NEEDS_REVIEW
+            notes = [", ".join(r.id for r in arriving)] if arriving else []
+            for exported in curation.get(cid, ()):
+                status = self._restore(cid, exported, overrides, status, old_status is None, notes, issues)
+            case = apply_overrides(combine_records(cid, records, smap), overrides, records)
+            case = case.with_changes(review_status=status)
+            after = case_to_dict(case)
+            if before is not None and arriving and old_status is not ReviewStatus.NEEDS_REVIEW:
+                changed = changed_fields(before, after)
+                if changed:
+                    state = old_status.value if old_status else status.value
+                    issues.append(DataIssue(
+                        IssueLevel.WARNING, f"case {cid}",
+                        f"is {state}; the new record(s) {', '.join(r.id for r in arriving)} change "
+                        f"{', '.join(changed)}; it stays {state} (only a curator changes a review status)",
+                        "review the case again and set its status"))
+                    notes.append(f"re-review suggested: new source changes {', '.join(changed)}; status stays {state}")
             old_conflicts = len(before.get("conflicts", [])) if before else 0
             new_conflicts += max(0, len(case.conflicts) - old_conflicts)
             self._store_case(s, case, smap, overrides, now, row)
-            placed.update({id(r): (g.case_id, pos) for pos, r in enumerate(g.records) if id(r) in new_ids})
-            s.add(AuditRow(at=now, actor=actor, action="import" if before is None else "merge", case_id=g.case_id,
-                           before=before, after=case_to_dict(case),
-                           note=", ".join(r.id for r in g.records if id(r) in new_ids)))
+            placed.update({id(r): (cid, pos) for pos, r in enumerate(records) if id(r) in new_ids})
+            if before != after:
+                action = "import" if before is None else "merge" if arriving else "restore"
+                s.add(AuditRow(at=now, actor=actor, action=action, case_id=cid, before=before, after=after,
+                               note="; ".join(n for n in notes if n) or None))
+            if old_status is not None and status is not old_status:
+                s.add(AuditRow(at=now, actor=actor, action="review_status", case_id=cid,
+                               before={"review_status": old_status.value}, after={"review_status": status.value},
+                               note="restored from the imported export, where a curator had set it"))
             s.flush()
         for r in new_records:  # in the dataset's order, so a source's rows read back as it lists them
             cid, pos = placed[id(r)]
             s.add(RecordRow(record_id=r.id, case_id=cid, source_id=record_source(r), locator=record_locator(r),
                             position=pos, payload=case_to_dict(r)))
         s.flush()
-        for cid in sorted(g.case_id for g in touched.values() if g.case_id):
+        affected = sorted(dict.fromkeys([*groups, *curation]))
+        for cid in affected:
             case_obj = case_from_dict(s.get(CaseRow, cid).payload)  # type: ignore[union-attr]
             issues.extend(
                 DataIssue(IssueLevel.WARNING, f"case {cid}", f"sources disagree on {c.describe()}", "kept both; review it")
                 for c in case_obj.conflicts if not c.resolved
             )
+        added = len(new_groups)
         return ImportReport(added=added, merged=len(new_records) - added, conflicts=new_conflicts,
-                            issues=tuple(issues), case_ids=tuple(sorted(g.case_id for g in touched.values() if g.case_id)))
+                            issues=tuple(issues), case_ids=tuple(affected))
+
+    def _recognise_flat(self, s: Session, patients: Sequence[ExportedCase], issues: list[DataIssue]) -> set[tuple[str, str]]:
+        """Flat exported cases (CSV rows) that are stored patients: their records are skipped, never re-merged.
+
+        A flat row names its patient by id and sources; when both match a stored patient it is that
+        patient. What the row says differently is reported, not applied (a flat file carries no
+        provenance to tell a correction from an older reading).
+        """
+        skip: set[tuple[str, str]] = set()
+        same = 0
+        for p in patients:
+            if not p.flat:
+                continue
+            row = s.get(CaseRow, p.case.id)
+            if row is None:
+                continue
+            stored = case_from_dict(row.payload)
+            if set(stored.source_ids) != set(p.case.source_ids):
+                continue
+            skip.update(p.record_keys)
+            mine, theirs = flat_view(stored), flat_view(p.case)
+            differ = [k for k in dict.fromkeys([*mine, *theirs]) if mine.get(k) != theirs.get(k)]
+            if differ:
+                issues.append(DataIssue(
+                    IssueLevel.WARNING, f"case {p.case.id}",
+                    f"is already in the registry; the file differs on {', '.join(differ)}, which an import of "
+                    "flat rows does not apply", "correct the case in the web app or with PATCH /api/cases/ID"))
+            else:
+                same += 1
+        if same:
+            issues.append(DataIssue(IssueLevel.INFO, f"{same} case(s)", "already in the registry as they are; skipped"))
+        return skip
+
+    @staticmethod
+    def _name_new_patients(groups: Sequence[_Group], patients: Sequence[ExportedCase], smap: Mapping[str, Source],
+                           taken: set[str]) -> None:
+        """Ids for new patients: the exported patient's own id when its records make exactly this patient."""
+        by_keys = {frozenset(p.record_keys): p.case.id for p in patients if p.record_keys}
+        used = set(taken)
+        rest: list[_Group] = []
+        for g in groups:
+            wanted = by_keys.get(frozenset((record_source(r), r.id) for r in g.records))
+            if wanted and wanted not in used:
+                g.case_id = wanted
+                used.add(wanted)
+            else:
+                rest.append(g)
+        for g, cid in zip(rest, assign_ids([g.records for g in rest], smap, used), strict=True):
+            g.case_id = cid
+
+    @staticmethod
+    def _curation_targets(patients: Sequence[ExportedCase], placed_at: Mapping[tuple[str, str], str],
+                          issues: list[DataIssue]) -> dict[str, list[ExportedCase]]:
+        """Which registry patient each exported (curated) patient's records now belong to."""
+        out: dict[str, list[ExportedCase]] = {}
+        for p in patients:
+            if p.flat or not p.record_keys:
+                continue
+            targets = {placed_at.get(k) for k in p.record_keys}
+            if None in targets or len(targets) != 1:
+                where = ", ".join(sorted(str(t) for t in targets if t)) or "none"
+                issues.append(DataIssue(IssueLevel.WARNING, f"exported case {p.case.id}",
+                                        f"its records belong to several patients here ({where}); its corrections "
+                                        "and review status were not restored", "restore them by hand"))
+                continue
+            out.setdefault(next(iter(targets)) or "", []).append(p)
+        return out
+
+    @staticmethod
+    def _restore(cid: str, exported: ExportedCase, overrides: dict[str, Any], status: ReviewStatus, is_new: bool,
+                 notes: list[str], issues: list[DataIssue]) -> ReviewStatus:
+        """Restore an exported patient's corrections and status without overwriting this registry's curation."""
+        restored: list[str] = []
+        for name, edit in curation_of(exported.case, EDITABLE_FIELDS).items():
+            have = overrides.get(name)
+            if have is None:
+                overrides[name] = edit
+                restored.append(name)
+            elif have["value"] != edit["value"]:
+                issues.append(DataIssue(
+                    IssueLevel.WARNING, f"case {cid}",
+                    f"the import corrects {name} (by {edit['actor']}) differently from this registry's correction "
+                    f"(by {have['actor']}); this registry's is kept", "compare the two and correct the case"))
+        if restored:
+            notes.append(f"corrections restored: {', '.join(restored)}")
+        wanted = exported.case.review_status
+        if wanted is status:
+            return status
+        if is_new or status is ReviewStatus.NEEDS_REVIEW:
+            notes.append(f"review status {wanted.value} restored")
+            return wanted
+        issues.append(DataIssue(IssueLevel.INFO, f"case {cid}",
+                                f"is {status.value} here and {wanted.value} in the import; kept {status.value}"))
+        return status
 
     def _store_case(self, s: Session, case: Case, smap: Mapping[str, Source], overrides: dict[str, Any],
                     now: datetime, row: CaseRow | None) -> None:
@@ -604,9 +868,15 @@ class Registry:
         return {row.id: source_from_dict(row.payload) for row in s.scalars(select(SourceRow))}
 
     def update_case(self, case_id: str, changes: Mapping[str, object], *, actor: str) -> Case:
-        """Curate fields of a case (domain objects or their JSON form); audited, and kept across later imports."""
+        """Curate fields of a case (domain objects or their JSON form); audited, and kept across later imports.
+
+        HPO terms of edited findings are checked like those of an import; the patient is rebuilt from
+        its records plus every correction, so it reads the same as after any later import.
+        """
         if not actor or not actor.strip():
             raise RegistryError("an edit needs an actor (who is editing) for the audit log")
+        if actor.startswith(CURATOR_PREFIX):
+            raise RegistryError(f"an actor name must not start with {CURATOR_PREFIX!r}")
         unknown = sorted(set(changes) - EDITABLE_FIELDS)
         if unknown:
             raise RegistryError(f"cannot edit {unknown}; editable fields: {', '.join(sorted(EDITABLE_FIELDS))}")
@@ -622,15 +892,23 @@ class Registry:
             for name, value in changes.items():
                 try:
                     encoded = encode_field(name, value)
-                    case_from_dict({**case_to_dict(current), name: encoded} if encoded is not None else
-                                   {k: v for k, v in case_to_dict(current).items() if k != name})
+                    trial = case_from_dict({**case_to_dict(current), name: encoded} if encoded is not None else
+                                           {k: v for k, v in case_to_dict(current).items() if k != name})
                 except (ValueError, TypeError, KeyError) as exc:
                     raise RegistryError(f"case {case_id}: field {name}: {exc}") from exc
+                if name == "findings":
+                    problems = finding_problems(trial.findings)
+                    if problems:
+                        raise RegistryError(f"case {case_id}: field findings: {'; '.join(problems)}")
                 before[name] = encode_field(name, getattr(current, name))
                 after[name] = encoded
                 overrides[name] = {"value": encoded, "actor": actor, "at": at}
-            updated = _apply_overrides(current, {k: overrides[k] for k in changes})
-            self._store_case(s, updated, self._sources(s), overrides, _now(), row)
+            records = [case_from_dict(p) for p in s.scalars(
+                select(RecordRow.payload).where(RecordRow.case_id == case_id).order_by(RecordRow.position, RecordRow.id))]
+            smap = self._sources(s)
+            base = combine_records(case_id, records, smap) if records else current
+            updated = apply_overrides(base, overrides, records).with_changes(review_status=current.review_status)
+            self._store_case(s, updated, smap, overrides, _now(), row)
             s.add(AuditRow(at=_now(), actor=actor, action="update", case_id=case_id, before=before, after=after))
             return updated
 
