@@ -299,3 +299,59 @@ def test_the_subject_a_case_letter_names_is_its_diagnosis() -> None:
              "calcinosis.\n\nA 58-year-old female visited our department with a hard swelling over the lumbar spine, "
              "present for one year.")
     assert s["diagnosis"] == "tumoral calcinosis"
+
+
+# --- outcome, follow-up, operations and sides ----------------------------------------------------
+
+def test_follow_up_counts_from_the_last_operation_not_from_a_relapse() -> None:
+    s = _one("Case report\nAt 57 years of age he noticed numbness of both hands. CT showed ossification behind C3 and C4. "
+             "He underwent laminoplasty of C3 to C6. His symptoms improved. Five years later the clumsiness returned. "
+             "He underwent a second operation with posterior fusion. He improved, and at two years after the second "
+             "operation he walks without support.")
+    assert s["follow_up_months"] == 24
+
+
+def test_a_relatives_history_is_not_the_outcome_and_an_age_is_not_a_follow_up() -> None:
+    s = _one("Case report\nA 16-year-old girl had night pain. Her older brother had had a bone growth removed at 14 years "
+             "of age. CT showed a nidus in the C7 lamina, which was excised. Twelve months after the operation she was "
+             "pain free.")
+    assert s["follow_up_months"] == 12
+    assert "brother" not in (s["outcome"] or "")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "months"),
+    [("At review after three years the neck pain was much less troublesome.", 36),
+     ("After four years there has been no recurrence.", 48),
+     ("At the 6-month review she had no back pain.", 6)],
+)
+def test_follow_up_in_other_words(sentence: str, months: int) -> None:
+    s = _one("Case report\nA 50-year-old woman had neck pain. CT showed a calcified mass at C5. The mass was excised. " + sentence)
+    assert s["follow_up_months"] == months
+
+
+def test_the_age_at_which_the_patient_presented() -> None:
+    s = _one("Case report\nAt 57 years of age he noticed numbness of both hands, and he underwent laminoplasty. Symptoms "
+             "returned and he presented at 70. CT showed ossification behind C5.")
+    assert s["age_years"] == 70
+
+
+def test_fused_levels_a_core_programme_and_a_disc_excised_are_not_the_lesion_or_its_resection() -> None:
+    s = _one("Case report\nA 19-year-old athlete had back pain. CT showed fracture lines across both L5 pedicles. "
+             "Nonoperative treatment with a brace and a core stabilization program failed, and L5-S1 was fused. "
+             "Through an anterior approach the L5-S1 disc was excised and a cage was placed.")
+    assert s["levels"] == ["L5"]
+    assert "resection" not in s["treatment"] and {"conservative", "fusion"} <= set(s["treatment"])
+
+
+def test_the_side_of_an_approach_or_of_a_root_in_the_history_is_not_the_lesions() -> None:
+    s = _one("Case report\nA 54-year-old woman had dysphagia. In 2016 she had undergone a discectomy through a left-sided "
+             "approach for a right C6 radiculopathy. CT showed a calcified prevertebral mass in front of C5, mainly to "
+             "the left of the midline. It was removed through a left incision.")
+    assert s["side"] == "left"
+
+
+def test_both_t1_and_t2_is_a_sequence_not_a_side() -> None:
+    s = _one("Case report\nA 60-year-old woman had back pain. MRI showed an epidural mass at T9 of low intensity on both "
+             "T2- and T1-weighted images.")
+    assert s["side"] is None

@@ -31,7 +31,16 @@ from calcispine.ontology import get_hpo
 from ._context import HISTORICAL, HYPOTHETICAL, NEGATED, POSSIBLE, SentenceContext, default_context
 from ._document import Document
 from ._hpo_match import TermHit, fenominal_hits, merge_hits, phrase_hits
-from ._parsers import AgeMention, LabMention, find_labs, find_levels, parse_ages, parse_dates, parse_follow_up
+from ._parsers import (
+    AgeMention,
+    LabMention,
+    find_labs,
+    find_levels,
+    mask_mri_sequences,
+    parse_ages,
+    parse_dates,
+    parse_follow_up,
+)
 from ._rules import load_diagnoses, load_extract_rules, rule_versions
 from ._text import CleanText, Sentence, clean, find_sections, sentences
 
@@ -508,7 +517,7 @@ def _build_case(
     pathology = _phrases(ctx, group + legend_idx, "pathology", note, exclude=())
 
     # outcome
-    outcome = _outcome(ctx, outcome_read, note, group)
+    outcome = _outcome(ctx, outcome_read, note, group, _last_treatment(ctx, group))
 
     # neurological deficit
     neuro = _neuro(ctx, group, findings, note)
@@ -628,16 +637,24 @@ def _side(ctx: _Ctx, idx: Iterable[int], note: object) -> Side | None:
     votes: dict[str, int] = {}
     first: dict[str, tuple[int, int, int]] = {}
     for i in idx:
-        t = ctx.sents[i].text
+        t = mask_mri_sequences(ctx.sents[i].text)  # 'low on both T1- and T2-weighted images' is no side
         for m in rx["side"].finditer(t):
             word = m.group(1).lower()
+            s0 = ctx.sents[i].start
+            if ctx.cats(i, s0 + m.start(1), s0 + m.end(1)) & {NEGATED, HISTORICAL, HYPOTHETICAL, "FAMILY"}:
+                continue
             trailing = bool(re.match(r"on (?:the|both)", m.group(0), re.IGNORECASE))
+            if trailing and word == "both" and not m.group(0).lower().endswith("sides"):
+                continue  # 'on both T1- and T2-weighted images', 'on both occasions
             window = " ".join(t[m.end():m.end() + 60].split()[:6])
             if re.search(r"sided?\b", m.group(0), re.IGNORECASE) and not trailing:
+                if rx["side_limb"].match(window):  # 'a left-sided approach': the side of the limb or the approach
+                    continue
                 window = "side " + window
             a = rx["side_anatomy"].search(window)
             lmb = rx["side_limb"].search(window)
-            ok = a is not None and not (lmb is not None and lmb.start() < a.start())
+            near = " ".join(re.split(r"[;,.:()]", window)[0].split()[:3])  # 'right C6 radiculopathy': the root's side
+            ok = a is not None and not (lmb is not None and (lmb.start() < a.start() or lmb.start() < len(near)))
             if trailing and not ok:
                 back = " ".join(t[max(0, m.start() - 60):m.start()].split()[-6:])
                 ok = bool(rx["side_anatomy"].search(back)) and not rx["side_limb"].search(back)
@@ -813,12 +830,32 @@ def _phrases(ctx: _Ctx, idx: list[int], kind: str, note: object, exclude: tuple[
     return tuple(out)
 
 
-def _outcome(ctx: _Ctx, idx: list[int], note: object, group: list[int]) -> Outcome | None:
+def _last_treatment(ctx: _Ctx, group: list[int]) -> int:
+    """The last sentence of the case that tells of a treatment given (-1 for none)."""
+    last = -1
+    for trule in load_extract_rules().treatments:
+        pat = re.compile(trule.pattern, re.IGNORECASE)
+        for i in group:
+            if i <= last or ctx.sents[i].section.kind not in _CASE_KINDS:
+                continue
+            for m in pat.finditer(ctx.sents[i].text):
+                s0 = ctx.sents[i].start
+                if not ctx.cats(i, s0 + m.start(), s0 + m.end()) & {NEGATED, HYPOTHETICAL, POSSIBLE, "FAMILY", HISTORICAL}:
+                    last = i
+                    break
+    return last
+
+
+def _outcome(ctx: _Ctx, idx: list[int], note: object, group: list[int], last_treated: int = -1) -> Outcome | None:
+    """The outcome sentences and the follow-up: the longest duration told after the last treatment
+    (earlier durations time a relapse or a history), else after any."""
+    idx = [i for i in idx if not _RELATIVE_SUBJECT.match(ctx.sents[i].text)]
     if not idx:
         return None
     rules = load_extract_rules()
     texts: list[str] = []
     months: float | None = None
+    late: float | None = None
     for i in idx:
         sent = ctx.sents[i]
         texts.append(_tidy(sent.text))
@@ -826,6 +863,10 @@ def _outcome(ctx: _Ctx, idx: list[int], note: object, group: list[int]) -> Outco
         for f in parse_follow_up(sent.text):
             if months is None or f.months > months:
                 months = f.months
+            if i >= last_treated and (late is None or f.months > late):
+                late = f.months
+    if late is not None:
+        months = late
     if months is None:
         months = _months_from_dates(ctx, group, idx)
     description = "; ".join(texts)
@@ -837,6 +878,13 @@ def _outcome(ctx: _Ctx, idx: list[int], note: object, group: list[int]) -> Outco
     first = ctx.sents[idx[0]]
     return Outcome(status=status, description=description, follow_up_months=months,
                    evidence=ctx.evidence(idx[0], first.start, first.end, "outcome"))
+
+
+# A sentence about a relative ('Her older brother had had a growth removed at 14') is not the patient's outcome.
+_RELATIVE_SUBJECT = re.compile(
+    r"^(?:\w+\s+){0,3}(?:her|his|the patient's)\s+(?:\w+\s+)?(?:brother|sister|mother|father|son|daughter|husband|wife|parents?|siblings?|twin|cousin|aunt|uncle)\b",
+    re.IGNORECASE,
+)
 
 
 def _months_from_dates(ctx: _Ctx, group: list[int], outcome_idx: list[int]) -> float | None:

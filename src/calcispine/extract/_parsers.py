@@ -57,6 +57,11 @@ _AGE_PATTERNS = (
         r"\b(?:he|she) was (\d{1,3})\b(?!\.\d)(?=\s*(?:,|;|\.(?!\d)|and\b|when\b|at the time\b|years? old\b))",
         re.IGNORECASE,
     ),
+    # 'he presented at 70', 'was referred at 64'
+    re.compile(
+        r"\b(?:presented|referred|admitted|seen|operated)\s+at\s+(\d{1,3})\b(?!\.\d)(?!\s*(?:kg|cm|mm|%|°|years? (?:ago|earlier|later)|weeks?|months?|days?|hours?|[ap]\.?m\b))",
+        re.IGNORECASE,
+    ),
 )
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
              "eighth": 8, "ninth": 9, "tenth": 10}
@@ -149,7 +154,9 @@ _FOLLOW_UP = (
     re.compile(rf"\b{_NUM}[- ]{_FU_UNIT}\s+(?:after|following|post)\b", re.IGNORECASE),
     re.compile(rf"\b{_NUM}[- ]{_FU_UNIT}[- ]+(?:of\s+)?follow-?\s?up\b", re.IGNORECASE),
     re.compile(rf"\bfollow-?\s?up\s*(?:of|period of|at|for|after|was|lasted)?\s*\(?\s*{_NUM}\s+{_FU_UNIT}", re.IGNORECASE),
-    re.compile(rf"\bat\s+(?:the\s+)?{_NUM}[- ]{_FU_UNIT}\b", re.IGNORECASE),
+    re.compile(rf"\bat\s+(?:the\s+)?{_NUM}[- ]{_FU_UNIT}\b(?![- ](?:of\s+age|old))", re.IGNORECASE),
+    re.compile(rf"\b(?:review|reviewed|seen|examined|follow-?up|revisited)\s+(?:again\s+)?after\s+(?:a\s+further\s+|another\s+)?{_NUM}[- ]{_FU_UNIT}\b", re.IGNORECASE),
+    re.compile(rf"^\W*after\s+(?:a\s+further\s+|another\s+)?{_NUM}[- ]{_FU_UNIT}\b(?!\s+of\b)", re.IGNORECASE),
     re.compile(rf"\b{_NUM}[- ]{_FU_UNIT}\s+(?:later|postoperatively|post-?operatively|after surgery|on(?=\s*,))", re.IGNORECASE),
 )
 # Follow-up in weeks is counted as clinicians count it: four weeks to the month (6 weeks = 1.5).
@@ -249,7 +256,8 @@ _FUSION_AFTER = re.compile(r"^\s*(?:level\s+|segment\s+)?(?:posterior\s+|anterio
 _FUSION_BEFORE = re.compile(r"(?:fusion|fixation|arthrodesis|instrumentation|fused|stabili[sz]ation)\s+(?:was\s+performed\s+)?(?:of|at|from|between)?\s*(?:the\s+)?(?:levels?\s+)?$", re.IGNORECASE)
 # Mentions joined by 'and' / ',' ('C4 to C7 on the left and at C4 and C7 on the right') share their context.
 _CHAIN = re.compile(
-    r"^\s*(?:on\s+(?:the\s+)?(?:left|right|both\s+sides)\s*)?(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|&\s*)(?:(?:at|to|from)\s+)?$",
+    r"^\s*(?:on\s+(?:the\s+)?(?:left|right|both\s+sides)\s*)?(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|&\s*)(?:(?:at|to|from)\s+)?"
+    r"(?:(?:the\s+)?(?:lower|upper|caudal|cranial|inferior|superior)\s+(?:part|half|third|edge|margin)\s+of\s+)?$",
     re.IGNORECASE,
 )
 
@@ -262,6 +270,11 @@ def _level_rules() -> tuple[tuple[tuple[re.Pattern[str], tuple[Level, ...]], ...
     anatomy = tuple((re.compile(a.pattern, re.IGNORECASE), parse_levels(a.levels)) for a in r.level_anatomy)
     return (anatomy, re.compile(r.level_not_lesion_before, re.IGNORECASE),
             re.compile(r.level_not_lesion_after, re.IGNORECASE))
+
+
+def mask_mri_sequences(text: str) -> str:
+    """``text`` with MRI sequence names (T1, T2-weighted) blanked to spaces, offsets kept."""
+    return _mask_mri(text)
 
 
 def _mask_mri(text: str) -> str:
