@@ -794,18 +794,60 @@ _PHRASE_TITLES = {
 }
 
 
+_NOT_IMAGING_SENTENCE = re.compile(
+    r"\b(?:underwent|performed|surgeon|biops\w+|resect\w*|excis\w*|decompression|laminectom\w*|hemilaminectom\w*|"
+    r"denied|considered|ordered|(?:was|were) obtained|referred|recovered|treated)\b",
+    re.IGNORECASE,
+)
+_IMAGING_FINDING = re.compile(
+    r"\b(?:CT|MRI?|radiographs?|scans?|imaging|x-?rays?|films?|tomograph\w*|scintigra\w*|ultraso\w+)\b[^.;]{0,80}?"
+    r"\b(?:showed|shows|revealed|reveals|demonstrated|demonstrates|disclosed|found|detected|confirmed|identified)\b",
+    re.IGNORECASE,
+)
+_IMAGING_SIGN = re.compile(
+    r"(?<!de)compress\w*|\bstenosis\b|\berosions?\b|enhanc\w*|\bsignal\b|hypointens\w*|hyperintens\w*|\blobulated\b|"
+    r"scleros\w*|sclerotic|\bnormal\b|narrow\w*|destruct\w*|expansile|encroach\w*",
+    re.IGNORECASE,
+)
+_LESION_WORDS = re.compile(
+    r"\b(?:mass|lesion|lobules?|canal|facet|foram\w+|cortex|cortices|cortical|laminae?|pedicles?|spinous|disc|vertebra\w*|"
+    r"lamina|deposit|calcific\w*|ossifi\w*|nidus|cord|dura\w*|fusion|levels?|segments?|margins?|septa|rim)\b",
+    re.IGNORECASE,
+)
+# A sentence of treatment, examination or history does not continue the imaging.
+_NOT_IMAGING = re.compile(
+    r"\b(?:underwent|performed|operated|excised|resected|removed|treated|prescribed|complain\w*|noticed|presented|"
+    r"referred|examination|examined|reflex\w*|power|sensation)\b",
+    re.IGNORECASE,
+)
+
+
 def _phrases(ctx: _Ctx, idx: list[int], kind: str, note: object, exclude: tuple[str, ...]) -> tuple[str, ...]:
     """Imaging or pathology phrases: sentences with a cue of the field, or any sentence of a section
     titled for it ('Imaging', 'Pathology'); clauses split at ';'."""
     rx = _regexes()
     out: list[str] = []
+    prev_cued = -2
     for i in sorted(set(idx)):
         sent = ctx.sents[i]
         titled = sent.section.kind == "case" and bool(_PHRASE_TITLES[kind].search(sent.section.title))
-        if not (titled or rx[kind].search(sent.text)) or any(rx[x].search(sent.text) and not rx[kind].search(sent.text) for x in exclude):
+        cued = bool(rx[kind].search(sent.text))
+        # a sentence right after an imaging one that goes on describing the lesion ('Some lobules
+        # showed layering of denser material.', 'The canal was not narrowed.') is imaging too
+        follows = (kind == "imaging" and not cued and prev_cued == i - 1 and sent.section is ctx.sents[i - 1].section
+                   and bool(_LESION_WORDS.search(sent.text)) and not _NOT_IMAGING.search(sent.text)
+                   and not rx["pathology"].search(sent.text) and not rx["outcome"].search(sent.text))
+        if cued:
+            prev_cued = i
+        if follows:
+            titled = True
+        if not (titled or cued) or any(rx[x].search(sent.text) and not cued for x in exclude):
             continue
         if kind == "imaging" and rx["pathology"].search(sent.text) and not re.search(r"\b(?:CT|MRI?|radiograph|scan|imaging|x-?ray)", sent.text, re.I):
             continue
+        if kind == "imaging" and _NOT_IMAGING_SENTENCE.search(sent.text) and not _IMAGING_FINDING.search(sent.text) \
+                and not _IMAGING_SIGN.search(sent.text):
+            continue  # a referral, an operation or a reasoning that names a modality is not an imaging finding
         if ctx.labs(i) or rx["differential"].search(sent.text):
             continue
         pos = 0
