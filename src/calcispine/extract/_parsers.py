@@ -24,7 +24,10 @@ _DECADE_WORDS = {
 _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _NUMBER_WORDS.update({f"{t}{sep}{u}": _NUMBER_WORDS[t] + _NUMBER_WORDS[u] for t in _TENS for u in _UNITS for sep in ("-", " ")})
-_WORD_NUM = "|".join(sorted((re.escape(k) for k in _NUMBER_WORDS if len(k) > 2), key=len, reverse=True))
+_SIMPLE_WORDS = sorted((k for k in _NUMBER_WORDS if len(k) > 2 and " " not in k and "-" not in k), key=len, reverse=True)
+_WORD_NUM = (
+    "(?:" + "|".join(_TENS) + ")(?:[- ](?:" + "|".join(_UNITS) + "))?|" + "|".join(w for w in _SIMPLE_WORDS if w not in _TENS)
+)
 _NUM = rf"(\d+(?:\.\d+)?|{_WORD_NUM})"
 _UNIT_YEARS = {"year": 1.0, "yr": 1.0, "month": 1 / 12, "mo": 1 / 12, "week": 1 / 52.1775, "day": 1 / 365.25}
 
