@@ -355,3 +355,14 @@ def test_both_t1_and_t2_is_a_sequence_not_a_side() -> None:
     s = _one("Case report\nA 60-year-old woman had back pain. MRI showed an epidural mass at T9 of low intensity on both "
              "T2- and T1-weighted images.")
     assert s["side"] is None
+
+
+def test_evidence_stops_where_page_furniture_was_removed() -> None:
+    text = ("Case report\nA 50-year-old woman on hemodialysis had neck pain. Blood tests showed a creatinine of 8.8\n\n"
+            "Department of Orthopaedics, University Hospital, Springfield, USA\n\n"
+            "mg/dL and a calcium of 2.2 mmol/L. CT showed a calcified mass at C3.")
+    (case,) = extract_case(text).cases
+    (creatinine,) = [m for m in case.measurements if m.analyte == "creatinine"]
+    assert creatinine.value == 8.8 and creatinine.evidence is not None
+    assert "University" not in creatinine.evidence.text
+    assert text[creatinine.evidence.start:creatinine.evidence.end] == creatinine.evidence.text

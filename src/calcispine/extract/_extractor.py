@@ -257,8 +257,16 @@ class _Ctx:
         return self.context(i).categories(s - base, e - base)
 
     def evidence(self, i: int, s: int, e: int, rule: str) -> Evidence:
+        """Evidence in offsets of the original text; when cleaning removed text inside the span
+        (an author address between '37.0' and 'mg/dL'), the span ends where that text begins, so a
+        highlight never covers page furniture."""
         sent = self.sents[i]
-        os_, oe = self.ct.span(s, e)
+        pieces = self.ct.pieces(s, e)
+        os_, oe = pieces[0]
+        if len(pieces) > 1 and pieces[-1][1] - os_ > 3 * (e - s) + 20:
+            oe = pieces[0][1]
+        else:
+            oe = pieces[-1][1]
         return Evidence(os_, oe, self.doc.text[os_:oe], sent.text, sent.section.kind, rule)
 
     def sentence_of(self, pos: int) -> int | None:

@@ -47,6 +47,25 @@ class CleanText:
         e = self.to_original(end - 1) + 1
         return s, max(e, s)
 
+    def pieces(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The original spans the clean span [start, end) was taken from, in order: one, unless
+        cleaning removed something inside it (page furniture between a value and its unit)."""
+        if end <= start:
+            return [self.span(start, end)]
+        out: list[tuple[int, int]] = []
+        i = max(bisect.bisect_right(self._clean_starts, start) - 1, 0)
+        while i < len(self._clean_starts) and self._clean_starts[i] < end:
+            cs, os_, n = self._clean_starts[i], self._orig_starts[i], self._lengths[i]
+            a, b = max(start, cs), min(end, cs + n)
+            if b > a:
+                piece = (os_ + a - cs, os_ + b - cs)
+                if out and out[-1][1] == piece[0]:
+                    out[-1] = (out[-1][0], piece[1])
+                else:
+                    out.append(piece)
+            i += 1
+        return out or [self.span(start, end)]
+
 
 class _Builder:
     def __init__(self, original: str) -> None:
