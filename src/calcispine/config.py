@@ -2,6 +2,14 @@
 
 Library code never reads ``os.environ``; only :meth:`Settings.from_env` does, and
 the CLI and web app call it once at start.
+
+>>> Settings.from_env({"CALCISPINE_PORT": "8080"}).port
+8080
+>>> try:
+...     Settings.from_env({"CALCISPINE_PORT": "abc"})
+... except SettingsError as exc:
+...     print(exc)
+CALCISPINE_PORT='abc': not a whole number
 """
 
 from __future__ import annotations
@@ -13,7 +21,10 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir, user_data_dir
 
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "default_cache_dir", "default_data_dir", "env_name"]
+
 ENV_PREFIX = "CALCISPINE_"
+COOKIE_SECURE_VALUES = ("auto", "true", "false")
 
 
 def default_data_dir() -> Path:
@@ -22,6 +33,33 @@ def default_data_dir() -> Path:
 
 def default_cache_dir() -> Path:
     return Path(user_cache_dir("calcispine", appauthor=False))
+
+
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message is one line naming the setting, its value and the problem."""
+
+    def __init__(self, setting: str, value: object, problem: str) -> None:
+        super().__init__(f"{setting}={value!r}: {problem}")
+        self.setting = setting
+        self.value = value
+        self.problem = problem
+
+
+def _problem(name: str, value: object) -> str | None:
+    """What is wrong with one setting's value, or None."""
+    if name == "cookie_secure" and value not in COOKIE_SECURE_VALUES:
+        return f"must be one of {', '.join(COOKIE_SECURE_VALUES)}"
+    if name in ("max_upload_bytes", "max_text_chars") and (not isinstance(value, int) or value <= 0):
+        return "must be a positive whole number"
+    if name == "port" and (not isinstance(value, int) or not 1 <= value <= 65535):
+        return "must be a port number from 1 to 65535"
+    if name == "host" and not str(value).strip():
+        return "must name an address to listen on, such as 127.0.0.1"
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,29 +84,41 @@ class Settings:
             object.__setattr__(self, "cache_dir", str(default_cache_dir()))
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{Path(self.data_dir) / 'registry.sqlite'}")
-        if self.cookie_secure not in ("auto", "true", "false"):
-            raise ValueError(f"cookie_secure must be auto, true or false, got {self.cookie_secure!r}")
-        if self.max_upload_bytes <= 0:
-            raise ValueError(f"max_upload_bytes must be positive, got {self.max_upload_bytes}")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            problem = _problem(f.name, value)
+            if problem is not None:
+                raise SettingsError(f.name, value, problem)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Read CALCISPINE_* variables; explicit keyword arguments win over them."""
+        """Read CALCISPINE_* variables; explicit keyword arguments win over them.
+
+        A bad value raises :class:`SettingsError` naming the environment variable it came from.
+        """
         env = os.environ if environ is None else environ
+        given = {k: v for k, v in overrides.items() if v is not None}
         values: dict[str, object] = {}
+        raw_of: dict[str, str] = {}
         for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is None or raw == "":
+            raw = env.get(env_name(f.name))
+            if raw is None or raw == "" or f.name in given:
                 continue
+            raw_of[f.name] = raw
             if f.type in ("int", int):
                 try:
-                    values[f.name] = int(raw)
-                except ValueError as exc:
-                    raise ValueError(f"{ENV_PREFIX}{f.name.upper()}={raw!r} is not an integer") from exc
+                    values[f.name] = int(raw.strip())
+                except ValueError:
+                    raise SettingsError(env_name(f.name), raw, "not a whole number") from None
             else:
-                values[f.name] = raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+                values[f.name] = raw.strip() if f.name == "cookie_secure" else raw
+        values.update(given)
+        try:
+            return cls(**values)  # type: ignore[arg-type]
+        except SettingsError as exc:
+            if exc.setting in raw_of and exc.setting not in given:
+                raise SettingsError(env_name(exc.setting), raw_of[exc.setting], exc.problem) from None
+            raise
 
     def with_database(self, url_or_path: str | Path | None) -> Settings:
         """``--db`` takes a URL or a plain file path (a SQLite file)."""

@@ -36,7 +36,7 @@ def test_filters_narrow_the_list(env: WebEnv) -> None:
 
 def test_sort_by_age_descending(env: WebEnv) -> None:
     items = env.client.get("/api/cases", params={"sort": "-age", "limit": 3}).json()["items"]
-    assert items[0]["age"] == "90"
+    assert items[0]["age_years"] == 90
 
 
 BAD_FILTERS: list[dict[str, object]] = [
@@ -208,3 +208,40 @@ def test_openapi_schema_lists_the_resources(env: WebEnv) -> None:
     paths = env.client.get("/api/openapi.json").json()["paths"]
     assert {"/api/cases", "/api/cases/{case_id}", "/api/stats", "/api/extract", "/api/assess"} <= set(paths)
     assert {"get", "post"} <= set(paths["/api/cases"]) and "patch" in paths["/api/cases/{case_id}"]
+
+
+def test_openapi_schema_states_the_bearer_token_for_writes(env: WebEnv) -> None:
+    schema = env.client.get("/api/openapi.json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes == {"curatorToken": {"type": "http", "scheme": "bearer", "description": schemes["curatorToken"]["description"]}}
+    paths = schema["paths"]
+    for method, path in (("post", "/api/cases"), ("patch", "/api/cases/{case_id}"), ("put", "/api/cases/{case_id}/status")):
+        assert paths[path][method]["security"] == [{"curatorToken": []}], (method, path)
+    assert "security" not in paths["/api/cases"]["get"]
+
+
+def test_assess_errors_are_one_line_without_pydantic_internals(env: WebEnv) -> None:
+    for body, expected in (({"levels": ["C9"]}, "levels: 'C9'"), ({"history": ["bogus"]}, "history: unknown etiology tag 'bogus'")):
+        r = env.client.post("/api/assess", json=body)
+        assert r.status_code == 400, body
+        detail = r.json()["detail"]
+        assert detail.startswith(expected) and "\n" not in detail, detail
+        assert "pydantic" not in detail and "input_value" not in detail and "validation error" not in detail
+    assert env.client.post("/api/assess", json={"history": ["other:seizures"]}).status_code == 200
+
+
+def test_the_list_gives_ages_as_numbers(env: WebEnv) -> None:
+    items = env.client.get("/api/cases", params={"limit": 100}).json()["items"]
+    ages = {i["id"]: (i["age_years"], i["age_range_years"]) for i in items}
+    assert ages["blay-2001-l5"] == (44, None)
+    age, age_range = ages["tuy-2008-c2-c3"]
+    assert age == 50 and age_range == [50, 53]
+
+
+def test_a_bad_filter_gets_the_same_answer_everywhere(env: WebEnv) -> None:
+    for params in ({"level": "C9"}, {"level": "L4-C2"}, {"region": "neck"}):
+        statuses = {path: env.client.get(path, params=params).status_code
+                    for path in ("/cases", "/cohort", "/api/cases", "/api/stats", "/cohort/data/spine_levels.csv")}
+        assert set(statuses.values()) == {400}, (params, statuses)
+    page = env.client.get("/cohort", params={"level": "L4-C2"}).text
+    assert "L4-C2" in page and 'name="level"' in page  # the filter form is there to correct it

@@ -147,6 +147,7 @@ def test_assess_a_patient_and_see_tumoral_calcinosis_explained(server: tuple[str
     pg.click("button:has-text('Assess')")  # type: ignore[attr-defined]
     lead = pg.locator("ol.differential > li.lead")  # type: ignore[attr-defined]
     lead.wait_for()
+    assert pg.url == f"{base}/assess", "the patient's details must not end up in the URL"  # type: ignore[attr-defined]
     assert "tumoral calcinosis" in lead.locator(".dx strong").inner_text()
     assert lead.locator("table.lr tbody tr").count() >= 1
     shot(pg, "assess-result")
@@ -188,6 +189,25 @@ def test_registry_on_a_phone(server: tuple[str, WebEnv], browser: object) -> Non
         shot(pg, "registry-phone")
     finally:
         context.close()
+
+
+def test_api_docs_work_offline(server: tuple[str, WebEnv], page: object) -> None:
+    base, _ = server
+    pg = page
+    elsewhere: list[str] = []
+    errors: list[str] = []
+    pg.on("request", lambda r: None if r.url.startswith((base, "data:")) else elsewhere.append(r.url))  # type: ignore[attr-defined]
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    pg.goto(f"{base}/cases")  # type: ignore[attr-defined]
+    pg.click("nav >> text=API")  # type: ignore[attr-defined]
+    pg.wait_for_selector(".opblock")  # type: ignore[attr-defined]
+    assert pg.locator(".opblock").count() >= 8  # type: ignore[attr-defined]
+    assert pg.locator("button.authorize").is_visible()  # type: ignore[attr-defined]
+    shot(pg, "api-docs", full=False)
+    pg.locator(".opblock-summary-path", has_text="/api/assess").first.click()  # type: ignore[attr-defined]
+    pg.wait_for_selector(".opblock.is-open")  # type: ignore[attr-defined]
+    assert not elsewhere, elsewhere
+    assert not errors, errors
 
 
 def teardown_module() -> None:

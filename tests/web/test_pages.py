@@ -23,7 +23,7 @@ def test_registry_list_filters_sorts_and_pages(sqlite_env: WebEnv) -> None:
     ages = [float(a) for a in re.findall(r'data-label="Age">([\d.]+)<', cervical)]
     assert ages == sorted(ages, reverse=True)
     bad = c.get("/cases", params={"level": "T13"})
-    assert bad.status_code == 422 and "T13" in bad.text
+    assert bad.status_code == 400 and "T13" in bad.text
 
 
 def test_case_page_shows_sources_conflict_and_history(sqlite_env: WebEnv) -> None:
@@ -197,13 +197,57 @@ def test_extract_page_highlights_and_curator_saves(sqlite_env: WebEnv, corpus_di
 
 
 def test_assess_page_explains(sqlite_env: WebEnv) -> None:
-    r = sqlite_env.client.get("/assess", params={
-        "go": 1, "age": 52, "sex": "female", "levels": "C2-C3", "observed": "Neck pain",
+    r = sqlite_env.client.post("/assess", data={
+        "age": 52, "sex": "female", "levels": "C2-C3", "observed": "Neck pain",
         "history": ["hemodialysis", "scleroderma"], "lab_analyte": ["phosphate"], "lab_value": ["7.1"],
         "lab_unit": ["mg/dL"]})
     assert r.status_code == 200, r.text[:500]
     lead = re.search(r'<li class="lead">.*?<strong>([^<]+)</strong>', r.text, re.S)
     assert lead and lead.group(1) == "tumoral calcinosis"
     assert "Why:" in r.text and "Most similar published cases" in r.text
-    bad = sqlite_env.client.get("/assess", params={"go": 1, "observed": "HP:9999999"})
+    bad = sqlite_env.client.post("/assess", data={"observed": "HP:9999999"})
     assert bad.status_code == 422 and "HP:9999999" in bad.text
+    assert "pydantic" not in bad.text and "validation error" not in bad.text
+
+
+def test_assess_form_keeps_the_patient_out_of_urls_and_caches(sqlite_env: WebEnv) -> None:
+    c = sqlite_env.client
+    form = c.get("/assess").text
+    assert re.search(r'<form method="post" action="/assess"', form)
+    r = c.post("/assess", data={"age": "52", "observed": "Neck pain", "lab_analyte": ["phosphate"],
+                                "lab_value": ["7.1"], "lab_unit": ["mg/dL"]})
+    assert r.status_code == 200 and str(r.url).endswith("/assess")
+    assert r.headers["cache-control"] == "no-store"
+    # the old GET form of a filled-in patient shows an empty form, no result
+    old = c.get("/assess", params={"go": 1, "age": 52, "observed": "Neck pain"})
+    assert old.status_code == 200 and "Differential diagnosis" not in old.text and 'value="52"' not in old.text
+
+
+def test_unknown_pages_are_html_and_the_api_answers_json(sqlite_env: WebEnv) -> None:
+    c = sqlite_env.client
+    page = c.get("/nonexistent")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "there is no page at /nonexistent" in page.text and "Back to the registry" in page.text
+    api = c.get("/api/nonexistent")
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
+def test_favicon(sqlite_env: WebEnv) -> None:
+    ico = sqlite_env.client.get("/favicon.ico")
+    assert ico.status_code == 200 and ico.headers["content-type"] == "image/x-icon"
+    assert ico.content[:4] == b"\x00\x00\x01\x00"
+    assert '<link rel="icon" href="/static/favicon.svg"' in sqlite_env.client.get("/cases").text
+
+
+def test_api_docs_page_loads_only_local_assets(sqlite_env: WebEnv) -> None:
+    c = sqlite_env.client
+    page = c.get("/api/docs")
+    assert page.status_code == 200
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert refs and all(r.startswith("/") for r in refs), refs
+    assert "'unsafe-inline'" not in page.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    for ref in refs:
+        if ref.endswith((".js", ".css")):
+            asset = c.get(ref)
+            assert asset.status_code == 200 and len(asset.content) > 1000 or ref.endswith("api-docs.js"), ref
+    assert "SwaggerUIBundle" in c.get("/api/docs/assets/swagger-ui-bundle.js").text

@@ -1,12 +1,16 @@
-"""``calcispine serve`` (the web app on the registry) and ``calcispine user add|token`` (curator accounts)."""
+"""``calcispine serve`` (the web app on the registry) and ``calcispine user add|password|token|list``."""
 
 from __future__ import annotations
 
+import errno
+import socket
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from calcispine.config import SettingsError
 
 from ._app import app, console, fail, settings
 
@@ -16,6 +20,29 @@ if TYPE_CHECKING:
 
 user_app = typer.Typer(help="Curator accounts of the web app and REST API.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The bound server socket, or a one-line error naming the address and port (before anything is printed)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            message = (f"port {port} on {host} is already in use (another server is listening there); "
+                       "stop it or choose another port with --port or CALCISPINE_PORT")
+        elif exc.errno == errno.EACCES:
+            message = f"not allowed to listen on port {port} of {host}; choose a port above 1023 with --port"
+        elif isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+            message = f"cannot listen on {host!r}: this machine has no such address (set --host or CALCISPINE_HOST)"
+        else:
+            message = f"cannot listen on {host} port {port}: {exc.strerror or exc}"
+        raise fail(message) from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 @app.command("serve")
@@ -31,15 +58,24 @@ def serve(
     from calcispine.web import create_app
 
     s = settings().with_database(db)
-    s = replace(s, host=host or s.host, port=port or s.port)
+    try:
+        s = replace(s, host=host or s.host, port=port or s.port)
+    except SettingsError as exc:
+        raise fail(str(exc)) from exc
+    sock = _listen(s.host, s.port)
     try:
         web = create_app(s)
     except RegistryError as exc:
+        sock.close()
         raise fail(str(exc)) from exc
     shown = f"[{s.host}]" if ":" in s.host else s.host
     console.print(f"calcispine web app on [bold]http://{shown}:{s.port}/[/] (API docs at /api/docs); "
                   f"registry {web.state.ctx.registry.url}. Ctrl+C stops it.", highlight=False)
-    uvicorn.run(web, host=s.host, port=s.port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(web, host=s.host, port=s.port, log_level="warning"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 def _accounts() -> tuple[Registry, AccountStore]:
@@ -61,10 +97,7 @@ def user_add(
     """Create a curator account (asks for the password unless --password-stdin)."""
     from calcispine.web import AccountError
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    password = _read_password(name, password_stdin)
     reg, store = _accounts()
     with reg:
         try:
@@ -72,6 +105,30 @@ def user_add(
         except AccountError as exc:
             raise fail(str(exc)) from exc
     console.print(f"curator [bold]{user.name}[/] added to {reg.url}", highlight=False)
+
+
+def _read_password(name: str, password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True))
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="An existing user.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+) -> None:
+    """Set a new password for NAME; every web session of NAME ends (API tokens are kept)."""
+    from calcispine.web import AccountError
+
+    password = _read_password(name, password_stdin)
+    reg, store = _accounts()
+    with reg:
+        try:
+            ended = store.set_password(name, password)
+        except AccountError as exc:
+            raise fail(str(exc)) from exc
+    console.print(f"password of [bold]{name}[/] changed; {ended} web session(s) ended", highlight=False)
 
 
 @user_app.command("token")

@@ -1,7 +1,12 @@
-"""Curator accounts: users with argon2 password hashes, API tokens stored as hashes, rate-limited logins.
+"""Curator accounts: argon2 password hashes, API tokens and web sessions stored as hashes, rate-limited logins.
 
 The tables live on the registry's declarative metadata (one schema for SQLite and
-PostgreSQL); the Alembic revision ``w001_accounts`` creates them.
+PostgreSQL); the Alembic revisions ``w001_accounts`` and ``w002_sessions`` create them.
+
+Failed logins are limited per client address and name, per address across names (password
+spraying) and per name across addresses. None of these limits applies to a browser that has
+logged in as that user before (it holds a signed device cookie and has its own limit), so
+anonymous requests can slow a curator down on a new device but never lock her out of her own.
 """
 
 from __future__ import annotations
@@ -11,25 +16,46 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Boolean, DateTime, Engine, ForeignKey, Index, Integer, String, delete, func, select
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from calcispine.registry import Base
 
 __all__ = [
     "AccountError", "AccountStore", "ApiTokenRow", "LoginAttemptRow", "RateLimited", "User", "UserRow",
+    "WebSessionRow",
 ]
 
 CURATOR = "curator"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "cs_"
-#: Failed logins allowed per user and address inside the window before further tries are refused.
-MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
+#: Failed logins allowed inside the window: for one name from one address (or from one trusted device),
+MAX_FAILURES = 5
+#: from one address whatever the name (password spraying),
+MAX_FAILURES_PER_CLIENT = 20
+#: and for one name from all addresses together (a distributed attack; trusted devices are exempt).
+MAX_FAILURES_PER_NAME = 50
+SESSION_LIFETIME = timedelta(hours=8)
 
 
 class UserRow(Base):
@@ -62,7 +88,22 @@ class LoginAttemptRow(Base):
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     success: Mapped[bool] = mapped_column(Boolean)
-    __table_args__ = (Index("ix_login_attempts_name_ip_at", "name", "ip", "at"),)
+    #: the trusted device the attempt came from (see the module docstring), else None
+    device: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    __table_args__ = (Index("ix_login_attempts_name_ip_at", "name", "ip", "at"),
+                      Index("ix_login_attempts_ip_at", "ip", "at"), Index("ix_login_attempts_name_at", "name", "at"))
+
+
+class WebSessionRow(Base):
+    """A logged-in browser: the cookie holds a random id whose hash is here, so the server can end it."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ux_web_sessions_hash", "token_hash", unique=True),)
 
 
 class AccountError(ValueError):
@@ -70,7 +111,11 @@ class AccountError(ValueError):
 
 
 class RateLimited(AccountError):
-    """Too many failed logins for this user from this address."""
+    """Too many failed logins; ``retry_after`` is how many seconds until the next try is taken."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -126,35 +171,119 @@ class AccountStore:
         with Session(self.engine) as s:
             return [User(r.name, r.role) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
 
-    def _recent_failures(self, s: Session, name: str, ip: str) -> int:
+    def _failures(self, s: Session, *where: Any) -> tuple[int, datetime | None]:
+        """Failed attempts matching ``where`` inside the window, and when the oldest of them was."""
         since = _now() - FAILURE_WINDOW
-        return int(s.scalar(
-            select(func.count()).select_from(LoginAttemptRow).where(
-                LoginAttemptRow.name == name, LoginAttemptRow.ip == ip,
-                LoginAttemptRow.success.is_(False), LoginAttemptRow.at >= since)
-        ) or 0)
+        count, oldest = s.execute(
+            select(func.count(), func.min(LoginAttemptRow.at)).where(
+                LoginAttemptRow.success.is_(False), LoginAttemptRow.at >= since, *where)
+        ).one()
+        return int(count or 0), _aware(oldest) if oldest is not None else None
 
-    def authenticate(self, name: str, password: str, ip: str) -> User | None:
-        """The user when the password matches; None when not; RateLimited after too many failures."""
+    def _check_limits(self, s: Session, name: str, ip: str, device: str | None) -> None:
+        limits: list[tuple[tuple[ColumnElement[bool], ...], int, str]]
+        if device is not None:
+            limits = [((LoginAttemptRow.name == name, LoginAttemptRow.device == device), MAX_FAILURES,
+                       f"too many failed logins for {name!r} from this browser")]
+        else:
+            untrusted = LoginAttemptRow.device.is_(None)
+            limits = [
+                ((LoginAttemptRow.ip == ip, untrusted), MAX_FAILURES_PER_CLIENT,
+                 "too many failed logins from this address"),
+                ((LoginAttemptRow.name == name, LoginAttemptRow.ip == ip, untrusted), MAX_FAILURES,
+                 f"too many failed logins for {name!r} from this address"),
+                ((LoginAttemptRow.name == name, untrusted), MAX_FAILURES_PER_NAME,
+                 f"too many failed logins for {name!r} from browsers it has not logged in from before "
+                 f"(a browser that has logged in as {name} is not limited by this)"),
+            ]
+        for where, limit, message in limits:
+            count, oldest = self._failures(s, *where)
+            if count >= limit and oldest is not None:
+                wait = max(1, int((oldest + FAILURE_WINDOW - _now()).total_seconds()) + 1)
+                minutes = -(-wait // 60)
+                raise RateLimited(f"{message}; try again in {minutes} minute{'' if minutes == 1 else 's'}", wait)
+
+    def authenticate(self, name: str, password: str, ip: str, device: str | None = None) -> User | None:
+        """The user when the password matches; None when not; RateLimited after too many failures.
+
+        ``device`` is the id of a trusted device cookie for ``name`` (checked by the caller): such a
+        browser is limited on its own failures only, so nobody else's failures can lock it out.
+        """
         name = name[:100]
         ip = ip[:64]
+        device = device[:64] if device else None
         with Session(self.engine) as s, s.begin():
-            if self._recent_failures(s, name, ip) >= MAX_FAILURES:
-                raise RateLimited(f"too many failed logins for {name!r}; try again in {FAILURE_WINDOW.seconds // 60} minutes")
+            self._check_limits(s, name, ip, device)
             row = s.scalar(select(UserRow).where(UserRow.name == name, UserRow.active.is_(True)))
             ok = False
             try:
                 ok = self.hasher.verify(row.password_hash if row else self._dummy_hash, password) and row is not None
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 ok = False
-            s.add(LoginAttemptRow(name=name, ip=ip, at=_now(), success=ok))
+            s.add(LoginAttemptRow(name=name, ip=ip, at=_now(), success=ok, device=device))
             if ok and row is not None:
                 if self.hasher.check_needs_rehash(row.password_hash):
                     row.password_hash = self.hasher.hash(password)
+                same_client = LoginAttemptRow.device == device if device else LoginAttemptRow.ip == ip
                 s.execute(delete(LoginAttemptRow).where(
-                    LoginAttemptRow.name == name, LoginAttemptRow.at < _now() - FAILURE_WINDOW))
+                    or_(LoginAttemptRow.at < _now() - FAILURE_WINDOW,
+                        and_(LoginAttemptRow.name == name, same_client))))
                 return User(row.name, row.role)
             return None
+
+    def set_password(self, name: str, password: str) -> int:
+        """A new password for ``name``; every web session of the user ends. Returns how many ended."""
+        if len(password) < MIN_PASSWORD:
+            raise AccountError(f"the password for {name} is too short: at least {MIN_PASSWORD} characters")
+        with Session(self.engine) as s, s.begin():
+            row = s.scalar(select(UserRow).where(UserRow.name == name))
+            if row is None:
+                raise AccountError(f"no user {name!r}; create one with `calcispine user add {name}`")
+            row.password_hash = self.hasher.hash(password)
+            ended = s.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
+            return int(getattr(ended, "rowcount", 0) or 0)
+
+    # -- web sessions ---------------------------------------------------------------------------
+
+    def start_session(self, name: str, lifetime: timedelta = SESSION_LIFETIME) -> str:
+        """A new session id for ``name`` (for the signed cookie); only its hash is stored."""
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with Session(self.engine) as s, s.begin():
+            row = s.scalar(select(UserRow).where(UserRow.name == name, UserRow.active.is_(True)))
+            if row is None:
+                raise AccountError(f"no active user {name!r}")
+            s.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < now))
+            s.add(WebSessionRow(user_id=row.id, token_hash=hash_token(token), created_at=now,
+                                expires_at=now + lifetime))
+        return token
+
+    def session_user(self, token: str) -> User | None:
+        """The user of a live session; None once it was ended, has expired or the user was deactivated."""
+        if not token or len(token) > 200:
+            return None
+        with Session(self.engine) as s:
+            hit = s.execute(
+                select(WebSessionRow.expires_at, UserRow.name, UserRow.role)
+                .join(UserRow, UserRow.id == WebSessionRow.user_id)
+                .where(WebSessionRow.token_hash == hash_token(token), UserRow.active.is_(True))
+            ).first()
+        if hit is None or _aware(hit.expires_at) <= _now():
+            return None
+        return User(hit.name, hit.role)
+
+    def end_session(self, token: str) -> None:
+        with Session(self.engine) as s, s.begin():
+            s.execute(delete(WebSessionRow).where(WebSessionRow.token_hash == hash_token(token)))
+
+    def end_sessions(self, name: str) -> int:
+        """Log ``name`` out of every browser; returns how many sessions ended."""
+        with Session(self.engine) as s, s.begin():
+            uid = s.scalar(select(UserRow.id).where(UserRow.name == name))
+            if uid is None:
+                raise AccountError(f"no user {name!r}")
+            ended = s.execute(delete(WebSessionRow).where(WebSessionRow.user_id == uid))
+            return int(getattr(ended, "rowcount", 0) or 0)
 
     def new_token(self, name: str, label: str | None = None) -> str:
         """A fresh API token for ``name``; only its hash is stored, so this is the one time it is seen."""

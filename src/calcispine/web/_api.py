@@ -12,7 +12,7 @@ from calcispine.model import ReviewStatus, parse_levels
 from calcispine.registry import Dataset, RegistryError, case_from_dict, case_to_dict, source_from_dict
 
 from ._accounts import User
-from ._core import ClientError, Ctx, Filter, bearer_curator
+from ._core import ClientError, Ctx, Filter, bearer_curator, validation_message
 from ._pages_cases import STATUS_MOVES, case_summary
 from ._schemas import (
     AssessIn,
@@ -86,7 +86,12 @@ def list_cases(
     total = ctx.registry.count_cases(case_filter)
     cases = ctx.registry.list_cases(case_filter, limit=limit, offset=offset, sort=sort)
     sources = {s.id: s for s in ctx.registry.list_sources()}
-    return CaseListOut(total=total, limit=limit, offset=offset, items=[CaseSummaryOut.model_validate(case_summary(c, sources)) for c in cases])
+    return CaseListOut(total=total, limit=limit, offset=offset, items=[_summary_out(c, sources) for c in cases])
+
+
+def _summary_out(case: Any, sources: dict[str, Any]) -> CaseSummaryOut:
+    row = {k: v for k, v in case_summary(case, sources).items() if k != "age"}
+    return CaseSummaryOut.model_validate({**row, "age_years": case.age_years, "age_range_years": case.age_range_years})
 
 
 def _get(ctx: Ctx, case_id: str) -> Any:
@@ -191,10 +196,18 @@ def assess(ctx: Ctx, body: AssessIn) -> AssessOut:
     """A new patient -> explained differential, next checks, etiology, labs, management and similar cases."""
     from calcispine.assess import PatientInput
 
+    vocab = load_vocabulary()
+    try:
+        for tag in body.history:
+            vocab.check_etiology(tag)
+    except ValueError as exc:
+        raise ClientError(f"history: {exc}") from exc
     try:
         patient = PatientInput(**body.model_dump(exclude_none=True))
         result = assessor(ctx).assess(patient)
-    except (ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        raise ClientError(validation_message(exc)) from exc
+    except ValueError as exc:
         raise ClientError(str(exc)) from exc
     return AssessOut.model_validate(result.to_dict())
 

@@ -11,24 +11,25 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from calcispine import __version__
 from calcispine.config import Settings
 from calcispine.registry import Registry, open_registry
 
-from . import _api, _pages_assess, _pages_auth, _pages_cases, _pages_cohort, _pages_extract
-from ._accounts import AccountStore
+from . import _api, _docs, _pages_assess, _pages_auth, _pages_cases, _pages_cohort, _pages_extract
+from ._accounts import SESSION_LIFETIME, AccountStore
 from ._core import SESSION_COOKIE, STATIC, TEMPLATES, ClientError, WebContext, csrf_token, session_user
 
 __all__ = ["create_app", "load_secret_key"]
 
-SESSION_MAX_AGE = 8 * 60 * 60
+SESSION_MAX_AGE = int(SESSION_LIFETIME.total_seconds())
 
 
 def load_secret_key(settings: Settings) -> str:
@@ -109,7 +110,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
     reg = registry if registry is not None else open_registry(settings)
     owns_registry = registry is None
     ctx = WebContext(settings=settings, registry=reg, accounts=AccountStore(reg.engine), templates=_templates(),
-                     secure_cookies=secure_cookies(settings))
+                     secure_cookies=secure_cookies(settings), secret_key=load_secret_key(settings))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -122,12 +123,12 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
         version=__version__,
         description="Published cases of spinal tumoral calcinosis and its mimics: browse, extract, pool, assess.",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served by _docs from packaged assets, so the page works offline
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = ctx
-    app.add_middleware(SessionMiddleware, secret_key=load_secret_key(settings), session_cookie=SESSION_COOKIE,
+    app.add_middleware(SessionMiddleware, secret_key=ctx.secret_key, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE, same_site="lax", https_only=ctx.secure_cookies)
 
     @app.middleware("http")
@@ -136,11 +137,10 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/api/docs"):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
         return response
 
     @app.exception_handler(ClientError)
@@ -152,9 +152,13 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
+        """Also the router's own 404 and 405, so an unknown page is an HTML page like every other error."""
         if _wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        return ctx.templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "message": exc.detail},
+        message = exc.detail
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"there is no page at {request.url.path}"
+        return ctx.templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "message": message},
                                               status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -167,7 +171,15 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
         return ctx.templates.TemplateResponse(request, "error.html", {"status": 422, "message": message},
                                               status_code=422)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon() -> Response:
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "max-age=86400"})
+
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (_pages_cases, _pages_auth, _pages_cohort, _pages_extract, _pages_assess, _api):
+    assets = _docs.swagger_assets()
+    if assets is not None:
+        app.mount(_docs.DOCS_ASSETS_URL, StaticFiles(directory=str(assets)), name="docs-assets")
+    for module in (_pages_cases, _pages_auth, _pages_cohort, _pages_extract, _pages_assess, _docs, _api):
         app.include_router(module.router)
     return app

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from calcispine.config import Settings
 from calcispine.model import CaseFilter, Region, ReviewStatus, Sex, parse_levels
@@ -33,6 +35,7 @@ class WebContext:
     accounts: AccountStore
     templates: Jinja2Templates
     secure_cookies: bool
+    secret_key: str = ""
     cache: dict[str, Any] = field(default_factory=dict)
 
 
@@ -42,6 +45,16 @@ def web_context(request: Request) -> WebContext:
 
 
 Ctx = Annotated[WebContext, Depends(web_context)]
+
+
+def validation_message(err: ValidationError) -> str:
+    """Pydantic's errors as one line a person reads: the field, then what is wrong with it."""
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e.get("loc", ()))
+        msg = str(e.get("msg", "")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc and not msg.startswith(f"{loc}:") else msg)
+    return "; ".join(parts)
 
 
 class ClientError(Exception):
@@ -56,18 +69,26 @@ class ClientError(Exception):
 
 
 def session_user(request: Request) -> User | None:
-    """The logged-in user of the browser session (checked against the database each request)."""
-    name = request.session.get("user")
-    if not isinstance(name, str):
+    """The logged-in user of the browser session, looked up on the server (so logout really ends it)."""
+    sid = request.session.get("sid")
+    if not isinstance(sid, str):
         return None
-    cached = request.scope.get("calcispine.user")
-    if isinstance(cached, User):
+    if "calcispine.user" in request.scope:
+        cached: User | None = request.scope["calcispine.user"]
         return cached
-    user = web_context(request).accounts.get_user(name)
+    user = web_context(request).accounts.session_user(sid)
     if user is None:
-        request.session.pop("user", None)
+        request.session.pop("sid", None)
     request.scope["calcispine.user"] = user
     return user
+
+
+def start_session(request: Request, user: User) -> None:
+    """Log this browser in as ``user``: a fresh server-side session and a fresh CSRF token."""
+    request.session.clear()
+    request.session["sid"] = web_context(request).accounts.start_session(user.name)
+    request.session["csrf"] = secrets.token_urlsafe(32)
+    request.scope["calcispine.user"] = user
 
 
 def csrf_token(request: Request) -> str:
@@ -93,14 +114,22 @@ def require_curator_session(request: Request) -> User:
     return user
 
 
-def bearer_curator(request: Request) -> User:
+#: The API's security scheme as the OpenAPI schema states it; our own dependency gives the 401s.
+BEARER = HTTPBearer(
+    scheme_name="curatorToken", auto_error=False,
+    description="A curator's API token: `calcispine user token NAME` prints one (only its hash is stored).",
+)
+
+
+def bearer_curator(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> User:
     """API writes: ``Authorization: Bearer <token>`` of a curator."""
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = credentials.credentials.strip() if credentials is not None else ""
+    if not token:
         raise HTTPException(status_code=401, detail="API writes need 'Authorization: Bearer <token>' "
                             "(create one with `calcispine user token NAME`)", headers={"WWW-Authenticate": "Bearer"})
-    user = web_context(request).accounts.user_for_token(token.strip())
+    user = web_context(request).accounts.user_for_token(token)
     if user is None:
         raise HTTPException(status_code=401, detail="the API token is unknown or revoked",
                             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

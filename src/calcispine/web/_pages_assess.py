@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from calcispine.knowledge import load_labs, load_vocabulary
 
-from ._core import Ctx
+from ._core import Ctx, validation_message
 from ._services import assessor
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -48,50 +48,70 @@ def _options() -> dict[str, Any]:
     }
 
 
+def _page(request: Request, ctx: Ctx, form: dict[str, Any], status: int = 200, **values: Any) -> Response:
+    context: dict[str, Any] = {"title": "Assess", "form": form, "result": None, "error": None, "chosen": [],
+                               **_options(), **values}
+    response = ctx.templates.TemplateResponse(request, "assess.html", context, status_code=status)
+    response.headers["Cache-Control"] = "no-store"  # a patient's details are not kept by the browser or a proxy
+    return response
+
+
+def _blank_form() -> dict[str, Any]:
+    return {"observed": [], "excluded": [], "age": "", "sex": "", "levels": "", "history": [],
+            "labs": [("", "", "")] * LAB_ROWS, "neuro": ""}
+
+
 @router.get("/assess")
-def assess_page(
-    request: Request, ctx: Ctx,
-    observed: Annotated[list[str] | None, Query()] = None,
-    excluded: Annotated[list[str] | None, Query()] = None,
-    age: Annotated[str, Query(max_length=10)] = "",
-    sex: Annotated[str, Query(max_length=10)] = "",
-    levels: Annotated[str, Query(max_length=100)] = "",
-    history: Annotated[list[str] | None, Query()] = None,
-    lab_analyte: Annotated[list[str] | None, Query()] = None,
-    lab_value: Annotated[list[str] | None, Query()] = None,
-    lab_unit: Annotated[list[str] | None, Query()] = None,
-    neuro: Annotated[str, Query(max_length=10)] = "",
-    go: Annotated[str, Query(max_length=5)] = "",
-) -> Response:
+def assess_page(request: Request, ctx: Ctx) -> Response:
+    """The empty form; it posts, so a patient's age, labs and history stay out of URLs and browser history."""
+    return _page(request, ctx, _blank_form())
+
+
+@router.post("/assess")
+async def assess_submit(request: Request, ctx: Ctx) -> Response:
     from calcispine.assess import LabInput, PatientInput
     from calcispine.ontology import get_hpo
 
-    labs_in = list(zip(lab_analyte or [], lab_value or [], lab_unit or [], strict=False))
-    form = {"observed": observed or [], "excluded": excluded or [], "age": age, "sex": sex, "levels": levels,
-            "history": history or [], "labs": labs_in + [("", "", "")] * max(0, LAB_ROWS - len(labs_in)),
-            "neuro": neuro}
-    context: dict[str, Any] = {"title": "Assess", "form": form, "result": None, "error": None, **_options()}
+    data = await request.form(max_files=0, max_fields=200)
+
+    def one(name: str, limit: int) -> str:
+        return str(data.get(name) or "")[:limit]
+
+    def many(name: str, limit: int = 2000) -> list[str]:
+        return [str(v)[:limit] for v in data.getlist(name)][:100]
+
+    observed, excluded, history = many("observed", 20_000), many("excluded", 20_000), many("history", 100)
+    age, sex, levels, neuro = one("age", 10), one("sex", 10), one("levels", 100), one("neuro", 10)
+    labs_in = list(zip(many("lab_analyte", 100), many("lab_value", 30), many("lab_unit", 30), strict=False))
+    form = {"observed": observed, "excluded": excluded, "age": age, "sex": sex, "levels": levels,
+            "history": history, "labs": labs_in + [("", "", "")] * max(0, LAB_ROWS - len(labs_in)), "neuro": neuro}
     hpo = get_hpo()
-    if go:
+    try:
+        obs, exc = _terms(observed), _terms(excluded)
+        labs = []
+        for analyte, value, unit in labs_in:
+            if analyte.strip() and value.strip():
+                try:
+                    number = float(value)
+                except ValueError as err:
+                    raise ValueError(f"lab {analyte}: {value!r} is not a number") from err
+                labs.append(LabInput(analyte=analyte, value=number, unit=unit or None))
         try:
-            obs, exc = _terms(observed), _terms(excluded)
-            labs = []
-            for analyte, value, unit in labs_in:
-                if analyte.strip() and value.strip():
-                    labs.append(LabInput(analyte=analyte, value=float(value), unit=unit or None))
-            patient = PatientInput(
-                age_years=float(age) if age.strip() else None, sex=sex or None,
-                levels=tuple(x for x in [levels.strip()] if x), observed=tuple(obs), excluded=tuple(exc),
-                labs=tuple(labs), history=tuple(h for h in history or [] if h),
-                neuro_deficit={"yes": True, "no": False}.get(neuro),
-            )
-            result = assessor(ctx).assess(patient)
-            context["result"] = result.to_dict()
-            context["chosen"] = [(t, hpo.label(t), "observed") for t in patient.observed] + \
-                [(t, hpo.label(t), "excluded") for t in patient.excluded]
-        except (ValidationError, ValueError) as err:
-            context["error"] = str(err)
-            return ctx.templates.TemplateResponse(request, "assess.html", context, status_code=422)
-    else:
-        context["chosen"] = []
-    return ctx.templates.TemplateResponse(request, "assess.html", context)
+            years = float(age) if age.strip() else None
+        except ValueError as err:
+            raise ValueError(f"age: {age!r} is not a number of years") from err
+        patient = PatientInput(
+            age_years=years, sex=sex or None,
+            levels=tuple(x for x in [levels.strip()] if x), observed=tuple(obs), excluded=tuple(exc),
+            labs=tuple(labs), history=tuple(h for h in history if h),
+            neuro_deficit={"yes": True, "no": False}.get(neuro),
+        )
+        result = assessor(ctx).assess(patient)
+    except ValidationError as err:
+        return _page(request, ctx, form, 422, error=validation_message(err))
+    except ValueError as err:
+        return _page(request, ctx, form, 422, error=str(err))
+    chosen = [(t, hpo.label(t), "observed") for t in patient.observed] + \
+        [(t, hpo.label(t), "excluded") for t in patient.excluded]
+    return _page(request, ctx, form, result=result.to_dict(), chosen=chosen)
+

@@ -68,7 +68,7 @@ def list_page(
         "per_page": per_page, "sort": sort, "sorts": SORTS, "page_sizes": PAGE_SIZES, "flt": flt, "error": error,
         "qs": flt.query_string(sort=sort if sort != "id" else None, per_page=per_page if per_page != 25 else None),
         "filter_qs": flt.query_string(), "statuses": [s.value for s in ReviewStatus],
-    }, status_code=422 if error else 200)
+    }, status_code=400 if error else 200)
 
 
 def _load(ctx: Ctx, case_id: str) -> Case:

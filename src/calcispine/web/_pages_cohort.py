@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from calcispine.model import all_levels
+from calcispine.model import ReviewStatus, all_levels
 
-from ._core import Ctx, Filter, WebContext
+from ._core import ClientError, Ctx, Filter, WebContext
 from ._services import cohort_summary
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -20,7 +20,9 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 FIGURES: tuple[tuple[str, str], ...] = (
     ("spine_levels", "Cases at each vertebral level, drawn along the spine (darker = more cases)"),
     ("age_distribution", "Age at presentation"),
-    ("etiology_by_region", "Etiology by region of the spine"),
+    ("etiology_by_region", "Etiology by region of the spine. A case with more than one cause is drawn once, as "
+     "'several causes', so a cause's bar can be shorter than its count above, which counts such a case under each "
+     "of its causes"),
     ("treatments", "Treatment and outcome"),
     ("dialysis_finding", "Dialysis-related cases along the spine compared with cases of no particular cause"),
 )
@@ -61,14 +63,16 @@ def figure_rows(name: str, summary: Any, cases: list[Any]) -> list[list[Any]]:
 
 @router.get("/cohort")
 def cohort_page(request: Request, ctx: Ctx, flt: Filter) -> Response:
-    summary, cases = _summary(ctx, flt)
-    d = summary.to_dict()
-    finding = next(iter(summary.findings), None)
-    return ctx.templates.TemplateResponse(request, "cohort.html", {
-        "flt": flt, "s": d, "n": summary.cases, "figures": FIGURES if summary.cases else (),
-        "filter_qs": flt.query_string(), "finding": finding, "title": "Cohort",
-        "statuses": ["needs_review", "reviewed", "published"],
-    })
+    context: dict[str, Any] = {"flt": flt, "filter_qs": flt.query_string(), "title": "Cohort", "error": None,
+                               "statuses": [s.value for s in ReviewStatus]}
+    try:
+        summary, _ = _summary(ctx, flt)
+    except ClientError as exc:  # the same answer as the registry page gives for a filter it cannot read
+        context.update(error=str(exc), s={}, n=0, figures=(), finding=None)
+        return ctx.templates.TemplateResponse(request, "cohort.html", context, status_code=exc.status_code)
+    context.update(s=summary.to_dict(), n=summary.cases, figures=FIGURES if summary.cases else (),
+                   finding=next(iter(summary.findings), None))
+    return ctx.templates.TemplateResponse(request, "cohort.html", context)
 
 
 @router.get("/cohort/figure/{name}.{fmt}")

@@ -118,9 +118,12 @@ class CaseOut(_Out):
 
 
 class CaseSummaryOut(_Out):
+    """One row of the list; the age as a number (or the range a source gives), never as text."""
+
     id: str
     citation: str
-    age: str
+    age_years: float | None = None
+    age_range_years: tuple[float, float] | None = None
     sex: str
     levels: str
     etiology: str
