@@ -110,3 +110,119 @@ def test_a_file_that_does_not_parse_is_named(tmp_path: Path) -> None:
         read_phenopacket(bad)
     with pytest.raises(PhenopacketError, match="missing.json"):
         read_phenopacket(tmp_path / "missing.json")
+
+
+# -- coding: LOINC, disease ids, and levels, etiology and outcome in their Phenopacket places ----------
+
+
+@pytest.fixture(scope="module")
+def embedded_packets() -> dict[str, pps.Phenopacket]:
+    from calcispine.registry import embedded_dataset, merge_records
+
+    ds = embedded_dataset()
+    merged = merge_records(ds.records, ds.sources)
+    return {c.id: case_to_phenopacket(c, ds.sources, records=merged.records[c.id]) for c in merged.cases}
+
+
+def _ids(message: object) -> list[str]:
+    """Every ontology class id anywhere in a message."""
+    out: list[str] = []
+    for field, value in message.ListFields():  # type: ignore[attr-defined]
+        for v in value if field.is_repeated else [value]:
+            if isinstance(v, pps.OntologyClass):
+                out.append(v.id)
+            elif field.type == field.TYPE_MESSAGE:
+                out.extend(_ids(v))
+    return out
+
+
+def test_labs_carry_one_loinc_code_per_analyte(embedded_packets: dict[str, pps.Phenopacket]) -> None:
+    guo, tuy, kri = (embedded_packets[k] for k in ("guo-2017-c4-c6", "tuy-2008-c2-c3", "krishnamoorthy-2014-l4-l5"))
+    assert [m.assay.id for m in guo.measurements] == [
+        "LOINC:3094-0", "LOINC:2160-0", "LOINC:2731-8", "LOINC:17861-6", "LOINC:2777-1"]
+    # the papers say 'phosphorus' and 'phosphate': one analyte, one code
+    assert {m.assay.id for m in tuy.measurements} >= {"LOINC:2777-1"}
+    assert {m.assay.id for m in kri.measurements} == {"LOINC:17861-6", "LOINC:2777-1"}
+    for packet in embedded_packets.values():
+        assert not [i for i in _ids(packet) if " " in i]
+
+
+def test_stored_measurements_have_their_loinc_code() -> None:
+    from calcispine.registry import embedded_dataset
+
+    labs = [m for r in embedded_dataset().records for m in r.measurements]
+    assert labs and all(m.loinc for m in labs)
+    assert {m.analyte for m in labs} == {"urea_nitrogen", "creatinine", "pth", "calcium", "phosphate"}
+
+
+def test_uremic_tumoral_calcinosis_is_not_coded_as_the_familial_disease(
+        embedded_packets: dict[str, pps.Phenopacket]) -> None:
+    from calcispine.exchange import knowledge_ids
+
+    assert knowledge_ids("tumoral_calcinosis") == {"mondo": None, "orpha": None, "omim": None}
+    for packet in embedded_packets.values():
+        assert not {"ORPHA:53715", "OMIM:211900", "OMIM:610455"} & set(_ids(packet))
+    assert embedded_packets["guo-2017-c4-c6"].diseases[0].term.id == "calcispine.diagnosis:tumoral_calcinosis"
+
+
+def test_a_diagnosis_the_knowledge_base_codes_gets_that_code_and_reads_back_unchanged() -> None:
+    from calcispine.model import Diagnosis, parse_levels
+
+    case = Case("oc-1", source_ids=("s",), levels=parse_levels("C2"),
+                diagnosis=Diagnosis("cppd", "calcium pyrophosphate deposition disease"))
+    packet = case_to_phenopacket(case)
+    assert packet.diseases[0].term.id == "ORPHA:1416"
+    assert case_from_phenopacket(packet) == case  # the model's own ids stay empty
+
+
+def test_levels_etiology_and_outcome_sit_in_phenopacket_fields(embedded_packets: dict[str, pps.Phenopacket]) -> None:
+    guo = embedded_packets["guo-2017-c4-c6"]
+    disease = guo.diseases[0]
+    assert (disease.primary_site.id, disease.primary_site.label) == ("UBERON:0002413", "cervical vertebra")  # C4-C6
+    conditions = [d.term.id for d in guo.diseases[1:]]
+    assert conditions == ["calcispine.etiology:chronic_kidney_disease"]
+    actions = {a.procedure.code.id: a for a in guo.medical_actions}
+    dialysis = actions["calcispine.etiology:peritoneal_dialysis"]
+    assert dialysis.treatment_target.id == "calcispine.etiology:chronic_kidney_disease"
+    surgery = actions["MAXO:0000004"]
+    assert surgery.procedure.body_site.id == "UBERON:0002413"
+    assert surgery.treatment_target.id == disease.term.id
+    assert (surgery.response_to_treatment.id, surgery.response_to_treatment.label) == ("calcispine.outcome:recovered",
+                                                                                       "recovered")
+    one_level = embedded_packets["blay-2001-l5"].diseases[0].primary_site
+    assert (one_level.id, one_level.label) == ("UBERON:0004621", "lumbar vertebra 5")
+    across = embedded_packets["jackson-2007-c6-t2"].diseases[0].primary_site
+    assert across.id == "UBERON:0001130"  # C6-T2 spans two regions: the column, never a narrower site
+    for packet in embedded_packets.values():  # every local prefix is declared as a resource
+        prefixes = {i.split(":", 1)[0] for i in _ids(packet)}
+        assert prefixes <= {r.namespace_prefix for r in packet.meta_data.resources}
+
+
+def test_the_embedded_packets_parse_strictly_and_read_back_equal(embedded_packets: dict[str, pps.Phenopacket]) -> None:
+    from calcispine.registry import embedded_dataset, merge_records
+
+    ds = embedded_dataset()
+    merged = {c.id: c for c in merge_records(ds.records, ds.sources).cases}
+    for case_id, packet in embedded_packets.items():
+        parsed = json_format.Parse(phenopacket_to_json(packet), pps.Phenopacket())
+        assert case_from_phenopacket(parsed) == merged[case_id]
+
+
+def _without_extension(packet: pps.Phenopacket) -> pps.Phenopacket:
+    out = pps.Phenopacket()
+    out.CopyFrom(packet)
+    kept = [r for r in out.meta_data.external_references if r.id != EXTENSION_ID]
+    del out.meta_data.external_references[:]
+    out.meta_data.external_references.extend(kept)
+    return out
+
+
+def test_a_foreign_reader_gets_site_causes_and_outcome_from_the_standard_fields(
+        embedded_packets: dict[str, pps.Phenopacket]) -> None:
+    blay = case_from_phenopacket(_without_extension(embedded_packets["blay-2001-l5"]))
+    assert [lv.name for lv in blay.levels] == ["L5"] and blay.etiology == ("hyperphosphatemia",)
+    tuy = case_from_phenopacket(_without_extension(embedded_packets["tuy-2008-c2-c3"]))
+    assert set(tuy.etiology) == {"scleroderma", "chronic_kidney_disease", "hemodialysis"}
+    assert tuy.outcome is not None and tuy.outcome.status == "recovered"
+    assert "hemodialysis" not in tuy.treatment_codes  # a cause, not a treatment of this lesion
+    assert tuy.levels == ()  # C2-C3 is coded as 'cervical vertebra': not narrowed to one level

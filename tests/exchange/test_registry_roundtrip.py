@@ -11,14 +11,18 @@ import calcispine.cli._commands  # noqa: F401  registers export and import
 from calcispine.cli._app import app
 from calcispine.config import Settings
 from calcispine.exchange import (
+    read_csv_dataset,
+    read_jsonl_dataset,
     read_jsonl_records,
+    read_phenopackets_dataset,
     read_phenopackets_records,
     to_dataset,
+    write_csv,
     write_jsonl,
     write_phenopackets,
 )
-from calcispine.model import Case
-from calcispine.registry import Registry, open_registry
+from calcispine.model import Case, ReviewStatus
+from calcispine.registry import Registry, RegistryError, open_registry
 
 
 def _settings(tmp_path: Path, name: str) -> Settings:
@@ -105,3 +109,99 @@ def test_cli_import_errors_name_the_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--db", str(tmp_path / "r.sqlite"), "export", "-f", "xml", "-o", str(tmp_path / "a")],
                            env={"CALCISPINE_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 1 and "phenopacket,csv,jsonl" in "".join(result.output.split())
+
+
+# -- curation survives the round trip (issue 2 #8: "loses nothing") -----------------------------------
+
+
+def _curate(reg: Registry) -> None:
+    """What the audit did: correct a case, publish another and correct it too."""
+    reg.update_case("blay-2001-l5", {"age_years": 45, "label": "Blay's patient",
+                                     "findings": [{"hpo_id": "HP:0003419", "label": "Low back pain"}]}, actor="alice")
+    reg.set_review_status("sharma-2005-l3", "reviewed", actor="alice")
+    reg.set_review_status("sharma-2005-l3", "published", actor="bob")
+    reg.update_case("sharma-2005-l3", {"age_years": 56}, actor="bob")
+
+
+def _export(reg: Registry, folder: Path) -> tuple[Path, Path]:
+    cases = reg.list_cases()
+    records = {c.id: reg.records(c.id) for c in cases}
+    write_jsonl(cases, folder / "all.jsonl", reg.list_sources(), records)
+    write_phenopackets(cases, reg.list_sources(), folder / "pp", records=records)
+    return folder / "all.jsonl", folder / "pp"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "phenopacket"])
+def test_curator_corrections_and_review_status_survive_export_and_import(tmp_path: Path, fmt: str) -> None:
+    with open_registry(_settings(tmp_path, "curated")) as reg:
+        _curate(reg)
+        jsonl, pp = _export(reg, tmp_path)
+        curated = reg.list_cases()
+        audit_before = len(reg.audit_log())
+        # importing its own export into the same registry adds nothing and changes nothing
+        report = reg.import_dataset(read_jsonl_dataset(jsonl) if fmt == "jsonl" else read_phenopackets_dataset(pp),
+                                    actor="test")
+        assert (report.added, report.merged, report.conflicts) == (0, 0, 0)
+        assert reg.list_cases() == curated and len(reg.audit_log()) == audit_before
+    dataset = read_jsonl_dataset(jsonl) if fmt == "jsonl" else read_phenopackets_dataset(pp)
+    with open_registry(_settings(tmp_path, "empty"), seed=False) as fresh:
+        fresh.import_dataset(dataset, actor="test")
+        assert sorted(fresh.list_cases(), key=lambda c: c.id) == sorted(curated, key=lambda c: c.id)
+        blay, sharma = fresh.get_case("blay-2001-l5"), fresh.get_case("sharma-2005-l3")
+        assert (blay.age_years, blay.label, [f.label for f in blay.findings]) == (45, "Blay's patient", ["Low back pain"])
+        assert (sharma.age_years, sharma.review_status) == (56, ReviewStatus.PUBLISHED)
+        # a later edit of a restored case builds on the restored corrections
+        again = fresh.update_case("blay-2001-l5", {"side": "left"}, actor="carol")
+        assert again.age_years == 45 and again.label == "Blay's patient"
+    # into a registry seeded with the same embedded data: the corrections come back there too
+    with open_registry(_settings(tmp_path, "seeded")) as seeded:
+        report = seeded.import_dataset(dataset, actor="test")
+        assert report.added == 0
+        assert seeded.get_case("sharma-2005-l3") == next(c for c in curated if c.id == "sharma-2005-l3")
+        assert seeded.get_case("blay-2001-l5") == next(c for c in curated if c.id == "blay-2001-l5")
+        assert [e.action for e in seeded.audit_log("sharma-2005-l3")][-2:] == ["restore", "review_status"]
+
+
+def test_an_import_never_overwrites_this_registrys_own_correction(tmp_path: Path) -> None:
+    with open_registry(_settings(tmp_path, "a")) as a:
+        _curate(a)
+        jsonl, _ = _export(a, tmp_path)
+    with open_registry(_settings(tmp_path, "b")) as b:
+        b.update_case("sharma-2005-l3", {"age_years": 57}, actor="dora")
+        report = b.import_dataset(read_jsonl_dataset(jsonl), actor="test")
+        assert b.get_case("sharma-2005-l3").age_years == 57
+        assert any("this registry's is kept" in i.message for i in report.issues)
+
+
+def test_importing_the_registrys_own_csv_adds_nothing_and_merges_nothing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = tmp_path / "r.sqlite"
+    env = {"CALCISPINE_DATA_DIR": str(tmp_path / "data")}
+    out = tmp_path / "all.csv"
+    assert runner.invoke(app, ["--db", str(db), "export", "-f", "csv", "-o", str(out)], env=env).exit_code == 0
+    with open_registry(Settings(database_url=f"sqlite:///{db}")) as reg:
+        before = (reg.list_cases(), reg.conflicts(), len(reg.audit_log()))
+    result = runner.invoke(app, ["--db", str(db), "import", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "0 new patient(s), 0 merged" in said and "34 case(s): already in the registry" in said
+    with open_registry(Settings(database_url=f"sqlite:///{db}")) as reg:
+        assert (reg.list_cases(), reg.conflicts(), len(reg.audit_log())) == before
+    # a row edited in a spreadsheet is reported, not applied: a flat row cannot say who corrected what
+    rows = out.read_text(encoding="utf-8").splitlines()
+    i = next(n for n, line in enumerate(rows) if line.startswith("sharma-2005-l3,"))
+    rows[i] = rows[i].replace(",55,", ",56,", 1)
+    out.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["--db", str(db), "import", str(out)], env=env)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "case sharma-2005-l3: is already in the registry; the file differs on age_years" in said
+    with open_registry(Settings(database_url=f"sqlite:///{db}")) as reg:
+        assert reg.get_case("sharma-2005-l3").age_years == 55 and reg.count_cases() == 34
+
+
+def test_a_csv_names_sources_by_id_only_so_an_empty_registry_refuses_it(tmp_path: Path) -> None:
+    with open_registry(_settings(tmp_path, "src")) as reg:
+        write_csv(reg.list_cases(), tmp_path / "all.csv")
+    with open_registry(_settings(tmp_path, "empty"), seed=False) as empty, pytest.raises(RegistryError) as err:
+        empty.import_dataset(read_csv_dataset(tmp_path / "all.csv"), actor="test")
+    assert "source 'guo-2017-table1' is not in the dataset or the registry" in str(err.value)

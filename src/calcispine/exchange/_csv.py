@@ -1,7 +1,12 @@
 """Flat CSV: one row per case, lists joined with '; ', levels rendered canonically.
 
-For spreadsheets and other tools. Evidence spans, provenance and conflicts do not fit
-a flat row (JSONL and Phenopacket keep them); everything else reads back.
+For spreadsheets and other tools. Evidence spans, provenance, conflicts and the per-source
+records do not fit a flat row (JSONL and Phenopacket keep them); every other fact reads back.
+
+On import a row is a patient as a whole, not what one source states: a row whose id and
+sources are those of a stored patient *is* that patient and is skipped (what it says
+differently is reported, never applied), so importing a registry's own CSV adds nothing.
+Any other row is a new patient, one record per source it names, deduplicated as usual.
 """
 
 from __future__ import annotations
@@ -28,8 +33,12 @@ from calcispine.model import (
     parse_levels,
     render_levels,
 )
+from calcispine.registry import Dataset
 
+from ._dataset import to_dataset
 from ._io import atomic_write_text
+
+__all__ = ["CSV_COLUMNS", "case_to_row", "read_csv", "read_csv_dataset", "row_to_case", "write_csv"]
 
 SEP = "; "
 CSV_COLUMNS: tuple[str, ...] = (
@@ -180,6 +189,11 @@ def row_to_case(row: dict[str, str]) -> Case:
         neuro_deficit=None if not g["neuro_deficit"] else g["neuro_deficit"].lower() == "true",
         review_status=ReviewStatus(g["review_status"]) if g["review_status"] else ReviewStatus.NEEDS_REVIEW,
     )
+
+
+def read_csv_dataset(path: str | Path) -> Dataset:
+    """A CSV file as the registry's import unit: every row a flat exported patient (see the module notes)."""
+    return to_dataset(read_csv(path), ())
 
 
 def read_csv(path: str | Path) -> list[Case]:

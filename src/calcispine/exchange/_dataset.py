@@ -1,12 +1,14 @@
-"""Exchanged cases -> the registry's import unit (sources and per-source records)."""
+"""Exchanged cases -> the registry's import unit (sources, per-source records and the exported patients)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from calcispine.model import Case, Source
-from calcispine.registry import Dataset
+from calcispine.registry import Dataset, ExportedCase, record_source
+
+__all__ = ["records_of", "to_dataset"]
 
 
 def records_of(case: Case) -> tuple[Case, ...]:
@@ -22,10 +24,31 @@ def records_of(case: Case) -> tuple[Case, ...]:
     )
 
 
-def to_dataset(cases: Iterable[Case], sources: Iterable[Source], records: Sequence[Case] = ()) -> Dataset:
-    """A Dataset to import: the given records when there are any, else records made from the cases."""
-    recs = tuple(records) if records else tuple(r for c in cases for r in records_of(c))
+def to_dataset(
+    cases: Iterable[Case],
+    sources: Iterable[Source],
+    records: Sequence[Case] = (),
+    membership: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+) -> Dataset:
+    """A Dataset to import, carrying the exported patients so that their curation comes back.
+
+    ``membership`` maps an exported case id to the (source id, record id) of its records. A case
+    with records keeps them; a case without (a flat file, or a file written without records) is
+    split into one record per source by :func:`records_of` and marked ``flat``. A file with records
+    but no membership (written by an older calcispine) is imported from its records alone.
+    """
+    cases = list(cases)
+    membership = dict(membership or {})
+    recs: list[Case] = list(records)
+    patients: list[ExportedCase] = []
+    for case in cases:
+        if case.id in membership:
+            patients.append(ExportedCase(case, tuple(membership[case.id])))
+        elif not records or membership:
+            made = records_of(case)
+            recs.extend(made)
+            patients.append(ExportedCase(case, tuple((record_source(r), r.id) for r in made), flat=True))
     unique: dict[str, Source] = {}
     for s in sources:
         unique.setdefault(s.id, s)
-    return Dataset(sources=tuple(unique.values()), records=recs)
+    return Dataset(sources=tuple(unique.values()), records=tuple(recs), patients=tuple(patients))

@@ -1,12 +1,24 @@
 """Case <-> GA4GH Phenopacket v2, built with the ``phenopackets`` protobuf classes.
 
-Every field Phenopacket has a place for goes there (sex, age, HPO features with
-``excluded``, LOINC-coded measurements, MAxO-coded procedures, the disease with its
-MONDO/ORPHA/OMIM term, laterality, the citing sources). What Phenopacket has no field
-for (levels, etiology tags, provenance, conflicts, review status, exact spans, ...)
-travels in one namespaced external reference of the MetaData, ``calcispine:case``,
-whose description is JSON; reading prefers the standard fields and fills the rest
-from it, so ``case_from_phenopacket(case_to_phenopacket(case)) == case``.
+Every fact goes where Phenopacket v2 has a place for it, so other tools can read it:
+
+* sex, age (``subject``); HPO features with ``excluded`` and their evidence;
+* measurements with a LOINC assay wherever the lab knowledge base has the analyte's code (one
+  code per analyte, whatever name the paper used), else one local id per analyte;
+* the diagnosis as a disease with its MONDO/ORPHA/OMIM term (the case's own, else the knowledge
+  base's), laterality, and the lesion's site as ``primary_site`` (Uberon: the vertebra for one
+  level, else the region's vertebra class, else the vertebral column: never narrower than stated);
+* etiology: predisposing conditions as further diseases (CKD, scleroderma, ...), dialysis and
+  prior surgery as medical actions, each with a ``calcispine.etiology`` code and its label;
+* treatments as MAxO-coded procedures (body site for spinal surgery), each with the diagnosis as
+  ``treatment_target`` and the outcome status as ``response_to_treatment``;
+* the citing sources as external references.
+
+What Phenopacket has no exact place for (the full level span, provenance, conflicts, review
+status, spans of evidence, per-source records, ...) travels in one namespaced external reference
+of the MetaData, ``calcispine:case``, whose description is JSON; reading a calcispine file takes
+the rest from it, so ``case_from_phenopacket(case_to_phenopacket(case)) == case``. A foreign
+Phenopacket (no extension) is read from the standard fields alone.
 """
 
 from __future__ import annotations
@@ -23,27 +35,32 @@ from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from calcispine import __version__
-from calcispine.knowledge import load_labs, load_vocabulary
+from calcispine.knowledge import load_differential, load_labs, load_vocabulary
 from calcispine.model import (
     Case,
     Diagnosis,
     Evidence,
     Finding,
     LabFlag,
+    Level,
     Measurement,
+    Outcome,
     Sex,
     Side,
     Source,
     Treatment,
 )
+from calcispine.registry import Dataset, record_source
 
+from ._anatomy import SiteTerm, load_vertebra_terms
 from ._codec import case_from_dict, case_to_dict, decode_field, encode_field, source_from_dict, source_to_dict
+from ._dataset import to_dataset
 from ._io import atomic_write_text
 
 __all__ = [
-    "EXTENSION_ID", "PhenopacketError", "case_from_phenopacket", "case_to_phenopacket", "phenopacket_to_json",
-    "read_phenopacket", "read_phenopackets", "read_phenopackets_records", "records_from_phenopacket",
-    "sources_from_phenopacket", "write_phenopackets",
+    "EXTENSION_ID", "PhenopacketError", "case_from_phenopacket", "case_to_phenopacket", "knowledge_ids",
+    "phenopacket_to_json", "read_phenopacket", "read_phenopackets", "read_phenopackets_dataset",
+    "read_phenopackets_records", "records_from_phenopacket", "sources_from_phenopacket", "write_phenopackets",
 ]
 
 EXTENSION_ID = "calcispine:case"
@@ -80,8 +97,22 @@ _RESOURCES: tuple[tuple[str, str, str, str, str], ...] = (
     ("eco", "eco", "Evidence & Conclusion Ontology", "http://purl.obolibrary.org/obo/eco.owl",
      "http://purl.obolibrary.org/obo/ECO_"),
     ("ucum", "ucum", "Unified Code for Units of Measure", "https://ucum.org", "https://ucum.org/"),
+    ("uberon", "uberon", "Uber-anatomy ontology", "http://purl.obolibrary.org/obo/uberon.owl",
+     "http://purl.obolibrary.org/obo/UBERON_"),
+    ("orpha", "orpha", "Orphanet Rare Disease Ontology", "http://www.orphadata.org/data/ORDO/ordo_orphanet.owl",
+     "http://www.orpha.net/ORDO/Orphanet_"),
+    ("omim", "omim", "Online Mendelian Inheritance in Man", "https://www.omim.org", "https://www.omim.org/entry/"),
 )
-_PREFIX = {"hpo": "HP", "maxo": "MAXO", "mondo": "MONDO", "loinc": "LOINC", "eco": "ECO", "ucum": "UCUM"}
+_PREFIX = {"hpo": "HP", "maxo": "MAXO", "mondo": "MONDO", "loinc": "LOINC", "eco": "ECO", "ucum": "UCUM",
+           "uberon": "UBERON", "orpha": "ORPHA", "omim": "OMIM"}
+_LOCAL_URL = "https://github.com/calcispine/calcispine#local-codes"
+# Treatments done on the spine itself (the lesion's site is their body site); the others act elsewhere.
+_SPINAL_PROCEDURES = frozenset({
+    "resection", "laminectomy", "hemilaminectomy", "laminoplasty", "foraminotomy", "facetectomy", "fusion",
+    "corpectomy", "biopsy",
+})
+# Etiology tags that are something done to the patient, not a condition they have.
+_ETIOLOGY_ACTIONS = frozenset({"hemodialysis", "peritoneal_dialysis", "prior_surgery"})
 
 
 # -- age ---------------------------------------------------------------------------
@@ -116,6 +147,14 @@ def _oc(id_: str, label: str | None) -> pps.OntologyClass:
 
 def _local(kind: str, key: str) -> str:
     return f"{LOCAL}.{kind}:{key}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "unnamed"
+
+
+def _site(term: SiteTerm | None) -> pps.OntologyClass | None:
+    return None if term is None else _oc(term.id, term.label)
 
 
 _EVIDENCE_KEYS = ("start", "end", "text", "sentence", "section", "rule")
@@ -154,9 +193,16 @@ def _feature(f: Finding, ref: pps.ExternalReference | None) -> tuple[pps.Phenoty
 
 
 def _measurement(m: Measurement) -> tuple[pps.Measurement, dict[str, Any]]:
+    """LOINC assay where the knowledge base knows the analyte's code; one local id per analyte otherwise."""
     labs = load_labs()
-    label = labs.analyte(m.analyte).label if labs.knows(m.analyte) else m.analyte
-    assay = _oc(f"LOINC:{m.loinc}", label) if m.loinc else _oc(_local("analyte", m.analyte), label)
+    known = labs.analyte(m.analyte) if labs.knows(m.analyte) else None
+    label = known.label if known is not None else m.analyte
+    loinc = m.loinc or (known.loinc if known is not None else None)
+    if loinc:
+        name = known.loinc_label if known is not None and known.loinc == loinc and known.loinc_label else label
+        assay = _oc(f"LOINC:{loinc}", name)
+    else:
+        assay = _oc(_local("analyte", known.key if known is not None else _slug(m.analyte)), label)
     out = pps.Measurement(assay=assay, description=m.display())
     if m.value is not None:
         quantity = pps.Quantity(value=m.value)
@@ -167,6 +213,8 @@ def _measurement(m: Measurement) -> tuple[pps.Measurement, dict[str, Any]]:
         flag = m.flag or (LabFlag.POSITIVE if m.result else LabFlag.NORMAL)
         out.value.ontology_class.CopyFrom(_oc(_local("flag", flag.value.replace(" ", "_")), flag.value))
     extra: dict[str, Any] = {"analyte": m.analyte}
+    if loinc != m.loinc:
+        extra["loinc"] = m.loinc  # the code came from the knowledge base, not from the record
     if m.result:
         extra["result"] = m.result
         out.description = m.result
@@ -199,13 +247,84 @@ def _action(t: Treatment) -> tuple[pps.MedicalAction, dict[str, Any]]:
     return action, extra
 
 
-def _disease(d: Diagnosis, side: Side | None) -> tuple[pps.Disease, dict[str, Any]]:
-    used = next((i for i in (d.mondo, d.orpha, d.omim) if i), None)
-    disease = pps.Disease(term=_oc(used or _local("diagnosis", d.key), d.label))
+def knowledge_ids(key: str) -> dict[str, str | None]:
+    """MONDO/ORPHA/OMIM ids the knowledge base gives a diagnosis key (diagnoses.yaml, else the differential)."""
+    from calcispine.extract import load_diagnoses  # lazy: the extraction rules are only needed here
+
+    ids: dict[str, str | None] = {"mondo": None, "orpha": None, "omim": None}
+    entry = load_diagnoses().diagnoses.get(key)
+    if entry is not None:
+        ids.update(mondo=entry.mondo, orpha=entry.orpha, omim=entry.omim)
+    if not any(ids.values()):
+        entity = load_differential().entities.get(key)
+        for name in ids:
+            value = entity.ids.get(name) if entity is not None else None
+            ids[name] = value if isinstance(value, str) or value is None else (value[0] if value else None)
+    return ids
+
+
+def _disease_term(d: Diagnosis) -> pps.OntologyClass:
+    own = next((i for i in (d.mondo, d.orpha, d.omim) if i), None)
+    if own is None:
+        known = knowledge_ids(d.key)
+        own = next((known[k] for k in ("mondo", "orpha", "omim") if known[k]), None)
+    return _oc(own or _local("diagnosis", d.key), d.label)
+
+
+def _disease(d: Diagnosis, side: Side | None, site: SiteTerm | None) -> tuple[pps.Disease, dict[str, Any]]:
+    disease = pps.Disease(term=_disease_term(d))
     if side in _SIDE_TO:
         disease.laterality.CopyFrom(_oc(*_SIDE_TO[side]))
-    extra = {"key": d.key, "mondo": d.mondo, "orpha": d.orpha, "omim": d.omim}
-    return disease, {k: v for k, v in extra.items() if v is not None}
+    if site is not None:
+        disease.primary_site.CopyFrom(_oc(site.id, site.label))
+    return disease, {"key": d.key, "mondo": d.mondo, "orpha": d.orpha, "omim": d.omim}
+
+
+def _etiology_label(tag: str) -> str:
+    entry = load_vocabulary().etiology.get(tag)
+    return entry.label if entry is not None else tag.removeprefix("other:")
+
+
+def _etiology_entries(tags: Sequence[str]) -> tuple[list[pps.Disease], list[pps.MedicalAction]]:
+    """Predisposing conditions as diseases; dialysis and prior surgery as the actions they are."""
+    diseases: list[pps.Disease] = []
+    actions: list[pps.MedicalAction] = []
+    for tag in tags:
+        if tag == "none_reported":
+            continue
+        code = _oc(_local("etiology", tag), _etiology_label(tag))
+        if tag in _ETIOLOGY_ACTIONS:
+            actions.append(pps.MedicalAction(procedure=pps.Procedure(code=code)))
+        else:
+            diseases.append(pps.Disease(term=code))
+    ckd = next((d.term for d in diseases if d.term.id == _local("etiology", "chronic_kidney_disease")), None)
+    if ckd is not None:
+        for a in actions:
+            if a.procedure.code.id.endswith(("hemodialysis", "peritoneal_dialysis")):
+                a.treatment_target.CopyFrom(ckd)
+    return diseases, actions
+
+
+def _response(outcome: Outcome | None) -> pps.OntologyClass | None:
+    if outcome is None or not outcome.status:
+        return None
+    return _oc(_local("outcome", _slug(outcome.status)), outcome.status)
+
+
+def _local_prefixes(message: Any) -> set[str]:
+    """Every ``calcispine.<kind>`` prefix of an ontology class id anywhere in the message."""
+    found: set[str] = set()
+    for field, value in message.ListFields():
+        values = value if field.is_repeated else [value]
+        for v in values:
+            if field.type != field.TYPE_MESSAGE:
+                continue
+            if isinstance(v, pps.OntologyClass):
+                if v.id.startswith(f"{LOCAL}."):
+                    found.add(v.id.split(":", 1)[0])
+            else:
+                found |= _local_prefixes(v)
+    return found
 
 
 def _as_source_map(sources: Mapping[str, Source] | Iterable[Source] | None) -> dict[str, Source]:
@@ -261,14 +380,25 @@ def case_to_phenopacket(
         measurement, extra = _measurement(m)
         packet.measurements.append(measurement)
         items["measurements"].append(extra)
-    for t in case.treatments:
-        action, extra = _action(t)
-        packet.medical_actions.append(action)
-        items["treatments"].append(extra)
+    site = load_vertebra_terms().site(case.levels)
     diagnosis_extra: dict[str, Any] | None = None
     if case.diagnosis is not None:
-        disease, diagnosis_extra = _disease(case.diagnosis, case.side)
+        disease, diagnosis_extra = _disease(case.diagnosis, case.side, site)
         packet.diseases.append(disease)
+    response = _response(case.outcome)
+    for t in case.treatments:
+        action, extra = _action(t)
+        if t.code in _SPINAL_PROCEDURES and site is not None:
+            action.procedure.body_site.CopyFrom(_oc(site.id, site.label))
+        if case.diagnosis is not None:
+            action.treatment_target.CopyFrom(packet.diseases[0].term)
+        if response is not None:
+            action.response_to_treatment.CopyFrom(response)
+        packet.medical_actions.append(action)
+        items["treatments"].append(extra)
+    etiology_diseases, etiology_actions = _etiology_entries(case.etiology)
+    packet.diseases.extend(etiology_diseases)
+    packet.medical_actions.extend(etiology_actions)
 
     extension: dict[str, Any] = {"schema": EXTENSION_SCHEMA, "source_ids": list(case.source_ids), **age_exact}
     for name in _EXTENSION_FIELDS:
@@ -294,6 +424,11 @@ def case_to_phenopacket(
         meta.resources.append(pps.Resource(
             id=rid, name=name, url=url, version=versions.get(key, "unknown"), namespace_prefix=_PREFIX[key],
             iri_prefix=iri,
+        ))
+    for prefix in sorted(_local_prefixes(packet)):
+        meta.resources.append(pps.Resource(
+            id=prefix, name=f"calcispine local codes ({prefix.split('.', 1)[1]}) where no ontology term exists",
+            url=_LOCAL_URL, version=__version__, namespace_prefix=prefix, iri_prefix=f"{_LOCAL_URL}/{prefix}/",
         ))
     for s in cited:
         meta.external_references.append(_source_reference(s))
@@ -346,11 +481,16 @@ def _finding_from(feature: pps.PhenotypicFeature, extra: Mapping[str, Any]) -> F
 
 def _measurement_from(m: pps.Measurement, extra: Mapping[str, Any]) -> Measurement:
     assay = m.assay
-    loinc = assay.id.split(":", 1)[1] if assay.id.startswith("LOINC:") else None
+    code = assay.id.split(":", 1)[1] if assay.id.startswith("LOINC:") else None
+    loinc = extra.get("loinc", code)
     analyte = extra.get("analyte")
     if analyte is None:
         prefix = _local("analyte", "")
-        analyte = assay.id[len(prefix):] if assay.id.startswith(prefix) else assay.label or assay.id
+        by_loinc = {a.loinc: a.key for a in load_labs().analytes.values() if a.loinc}
+        if code is not None and code in by_loinc:
+            analyte = by_loinc[code]
+        else:
+            analyte = assay.id[len(prefix):] if assay.id.startswith(prefix) else assay.label or assay.id
     value = unit = None
     flag: LabFlag | None = LabFlag(extra["flag"]) if extra.get("flag") else None
     if m.value.HasField("quantity"):
@@ -382,10 +522,38 @@ def _diagnosis_from(disease: pps.Disease, extra: Mapping[str, Any]) -> Diagnosis
     for name, prefix in (("mondo", "MONDO:"), ("orpha", "ORPHA:"), ("omim", "OMIM:")):
         if term.id.upper().startswith(prefix):
             ids[name] = term.id
-    ids.update({k: extra[k] for k in ids if k in extra})
+    if "key" in extra:  # a calcispine file: the case's own ids, not the term chosen for the exchange
+        ids = {k: extra.get(k) for k in ids}
     local = _local("diagnosis", "")
     key = extra.get("key") or (term.id[len(local):] if term.id.startswith(local) else term.id)
     return Diagnosis(key=key, label=term.label, **ids)
+
+
+def _action_code(action: pps.MedicalAction) -> pps.OntologyClass:
+    if action.HasField("procedure"):
+        return action.procedure.code
+    if action.HasField("treatment"):
+        return action.treatment.agent
+    return action.therapeutic_regimen.ontology_class
+
+
+def _standard_extras(packet: pps.Phenopacket, diseases: Sequence[pps.Disease],
+                     actions: Sequence[pps.MedicalAction]) -> dict[str, Any]:
+    """Levels, etiology and outcome of a Phenopacket without the calcispine extension."""
+    out: dict[str, Any] = {}
+    if diseases and diseases[0].HasField("primary_site"):
+        level: Level | None = load_vertebra_terms().level_of(diseases[0].primary_site.id)
+        if level is not None:
+            out["levels"] = (level,)
+    prefix = _local("etiology", "")
+    terms = [d.term for d in packet.diseases] + [_action_code(a) for a in packet.medical_actions]
+    tags = [t.id[len(prefix):] for t in terms if t.id.startswith(prefix)]
+    if tags:
+        out["etiology"] = tuple(dict.fromkeys(tags))
+    response = next((a.response_to_treatment for a in actions if a.HasField("response_to_treatment")), None)
+    if response is not None and response.label:
+        out["outcome"] = Outcome(status=response.label)
+    return out
 
 
 def case_from_phenopacket(packet: pps.Phenopacket) -> Case:
@@ -414,18 +582,21 @@ def case_from_phenopacket(packet: pps.Phenopacket) -> Case:
     fields["measurements"] = tuple(
         _measurement_from(m, _item(ext, "measurements", i)) for i, m in enumerate(packet.measurements)
     )
-    fields["treatments"] = tuple(
-        _treatment_from(a, _item(ext, "treatments", i)) for i, a in enumerate(packet.medical_actions)
-    )
+    etiology_prefix = _local("etiology", "")
+    actions = [a for a in packet.medical_actions if not _action_code(a).id.startswith(etiology_prefix)]
+    fields["treatments"] = tuple(_treatment_from(a, _item(ext, "treatments", i)) for i, a in enumerate(actions))
     side = Side(ext["side"]) if "side" in ext else None
-    if packet.diseases:
-        disease = packet.diseases[0]
+    diseases = [d for d in packet.diseases if not d.term.id.startswith(etiology_prefix)]
+    if diseases:
+        disease = diseases[0]
         fields["diagnosis"] = _diagnosis_from(disease, ext.get("diagnosis", {}))
         if side is None and disease.HasField("laterality"):
             side = _SIDE_FROM.get(disease.laterality.id)
     fields["side"] = side
     for name in _EXTENSION_FIELDS:
         fields[name] = decode_field(name, ext.get(name))
+    if not ext:  # a foreign Phenopacket: what the standard fields say about site, causes and outcome
+        fields.update(_standard_extras(packet, diseases, actions))
     try:
         return Case(**fields)
     except ValueError as exc:
@@ -500,19 +671,37 @@ def read_phenopackets(directory: str | Path) -> tuple[list[Case], list[Source]]:
 
 def read_phenopackets_records(directory: str | Path) -> tuple[list[Case], list[Source], list[Case]]:
     """As :func:`read_phenopackets`, plus the per-source records the files carry."""
+    cases, sources, records, _ = _read_directory(directory)
+    return cases, sources, records
+
+
+def read_phenopackets_dataset(directory: str | Path) -> Dataset:
+    """A directory of Phenopackets as the registry's import unit, each patient with the records it carries."""
+    cases, sources, records, membership = _read_directory(directory)
+    return to_dataset(cases, sources, records, membership)
+
+
+def _read_directory(
+    directory: str | Path,
+) -> tuple[list[Case], list[Source], list[Case], dict[str, list[tuple[str, str]]]]:
     d = Path(directory)
     if not d.is_dir():
         raise PhenopacketError(f"{d}: not a directory of Phenopacket JSON files")
     cases: list[Case] = []
     records: list[Case] = []
+    membership: dict[str, list[tuple[str, str]]] = {}
     sources: dict[str, Source] = {}
     for path in sorted(d.glob("*.json")):
         packet = read_phenopacket(path)
         try:
-            cases.append(case_from_phenopacket(packet))
-            records.extend(records_from_phenopacket(packet))
+            case = case_from_phenopacket(packet)
+            carried = records_from_phenopacket(packet)
         except ValueError as exc:
             raise PhenopacketError(f"{path}: {exc}") from exc
+        cases.append(case)
+        records.extend(carried)
+        if carried:
+            membership[case.id] = [(record_source(r), r.id) for r in carried]
         for s in sources_from_phenopacket(packet):
             sources.setdefault(s.id, s)
-    return cases, list(sources.values()), records
+    return cases, list(sources.values()), records, membership

@@ -451,6 +451,53 @@ class Registry:
             row = s.get(SourceTextRow, source_id)
             return row.text if row is not None else None
 
+    def likely_duplicates(self, record: Case, source: Source | None = None) -> list[tuple[str, str]]:
+        """Stored patients a new record (of ``source``, stored or not) probably describes; reads only.
+
+        Each as (case id, why): ``merges`` when an import would merge the record into that patient,
+        ``same_paper`` for a compatible patient of the same paper that it would not merge with (a
+        record of that very source, say), ``same_facts`` for one with the same age, sex and levels.
+        For a warning before saving; the deduplication rules themselves are those of ``_merge``.
+        """
+        from ._merge import _compatible, _paper_chain, _strictly_equal_facts
+
+        with self._read() as s:
+            smap = self._sources(s)
+            stored = [(cid, case_from_dict(p)) for cid, p in s.execute(
+                select(RecordRow.case_id, RecordRow.payload).order_by(RecordRow.position, RecordRow.id))]
+        if source is not None:
+            smap[source.id] = source
+        matcher = RecordMatcher(smap)  # the import's own matching, run without writing
+        by_case: dict[str, list[Case]] = {}
+        for cid, r in stored:
+            by_case.setdefault(cid, []).append(r)
+        for cid, recs in by_case.items():
+            matcher.add_stored(cid, recs)
+        target = matcher.add(record)
+
+        def papers(source_id: str) -> list[Source]:
+            return _paper_chain(source_id, smap) or [Source(source_id)]
+
+        def same_paper(a: str, b: str) -> bool:
+            pa, pb = papers(a)[-1], papers(b)[-1]
+            return pa.id == pb.id or bool(pa.pmid and pa.pmid == pb.pmid) or bool(pa.doi and pa.doi == pb.doi) or (
+                pa.first_author is not None and pa.year is not None and pa.year == pb.year
+                and pa.first_author.lower() == (pb.first_author or "").lower())
+
+        found: dict[str, str] = {target.case_id: "merges"} if target.stored and target.case_id else {}
+        rank = {"merges": 0, "same_paper": 1, "same_facts": 2}
+        src = record_source(record)
+        for cid, r in stored:
+            if _compatible(record, r) and same_paper(src, record_source(r)):
+                why = "same_paper"
+            elif _strictly_equal_facts(record, r):
+                why = "same_facts"
+            else:
+                continue
+            if cid not in found or rank[why] < rank[found[cid]]:
+                found[cid] = why
+        return sorted(found.items(), key=lambda item: (rank[item[1]], item[0]))
+
     def conflicts(self) -> list[tuple[str, Conflict]]:
         """Every recorded disagreement between sources, with the case it belongs to."""
         with self._read() as s:
@@ -690,6 +737,7 @@ class Registry:
         groups = {g.case_id: g for g in touched.values() if g.case_id}
         new_conflicts = 0
         placed: dict[int, tuple[str, int]] = {}
+        changed_ids: list[str] = []
         for cid in dict.fromkeys([*groups, *curation]):
             group = groups.get(cid)
             row = s.get(CaseRow, cid)
@@ -706,7 +754,7 @@ class Registry:
             case = case.with_changes(review_status=status)
             after = case_to_dict(case)
             if before is not None and arriving and old_status is not ReviewStatus.NEEDS_REVIEW:
-                changed = changed_fields(before, after)
+                changed = [f for f in changed_fields(before, after) if f != "source_ids"]
                 if changed:
                     state = old_status.value if old_status else status.value
                     issues.append(DataIssue(
@@ -719,6 +767,8 @@ class Registry:
             new_conflicts += max(0, len(case.conflicts) - old_conflicts)
             self._store_case(s, case, smap, overrides, now, row)
             placed.update({id(r): (cid, pos) for pos, r in enumerate(records) if id(r) in new_ids})
+            if before != after or arriving:
+                changed_ids.append(cid)
             if before != after:
                 action = "import" if before is None else "merge" if arriving else "restore"
                 s.add(AuditRow(at=now, actor=actor, action=action, case_id=cid, before=before, after=after,
@@ -733,7 +783,7 @@ class Registry:
             s.add(RecordRow(record_id=r.id, case_id=cid, source_id=record_source(r), locator=record_locator(r),
                             position=pos, payload=case_to_dict(r)))
         s.flush()
-        affected = sorted(dict.fromkeys([*groups, *curation]))
+        affected = sorted(changed_ids)
         for cid in affected:
             case_obj = case_from_dict(s.get(CaseRow, cid).payload)  # type: ignore[union-attr]
             issues.extend(
