@@ -66,3 +66,10 @@ def test_degenerate_tables_are_not_tested():
 def test_unknown_variable_is_a_clear_error():
     with pytest.raises(ValueError, match="choose one of"):
         crosstab([], "colour", "region")
+
+
+def test_intervals_at_zero_and_all_are_exact_and_empty_rows_have_no_estimate():
+    assert wilson(0, 9).low == 0.0 and wilson(9, 9).high == 1.0
+    assert wilson(0, 0).to_dict() == {"k": 0, "n": 0, "estimate": None, "wilson_95": [None, None]}
+    d = wilson(9, 9).to_dict()
+    assert d["estimate"] == 1.0 and d["wilson_95"][1] == 1.0

@@ -77,3 +77,28 @@ def test_etiology_groups_and_classes_expand():
     assert expand_etiology(["crest", "other:gout"]) == ("crest", "other:gout")
     with pytest.raises(ValueError, match="unknown etiology tag"):
         expand_etiology(["kidneys"])
+
+
+def test_a_class_filter_selects_exactly_the_cases_the_class_count_counts(table):
+    from calcispine.model import CaseFilter
+
+    source, cases = table
+    summary = summarise(cases, [source])
+    stored_tags = tuple({t for c in cases for t in c.etiology})
+    flt = CaseFilter(etiology=expand_etiology(["secondary"], stored_tags))
+    assert "other:seizures" in flt.etiology
+    assert sum(flt.matches(c) for c in cases) == summary.secondary == 17
+    assert expand_etiology(["other"], stored_tags) == ("other:seizures",)
+
+
+def test_the_summary_names_what_it_pools(table):
+    from calcispine.model import Diagnosis
+
+    source, cases = table
+    summary = summarise(cases, [source])
+    assert summary.pooled == "tumoral calcinosis" and not summary.is_mixed
+    capnon = Case(id="x", diagnosis=Diagnosis("capnon", "calcifying pseudoneoplasm of the neuraxis"))
+    mixed = summarise([*cases, capnon, Case(id="y")])
+    assert mixed.is_mixed
+    assert mixed.pooled == "mixed: 32 tumoral calcinosis, 1 capnon (1 with no stated diagnosis)"
+    assert mixed.to_dict()["pooled"] == mixed.pooled

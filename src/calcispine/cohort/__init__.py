@@ -4,15 +4,17 @@ from ._crosstab import CrossTab, Proportion, crosstab, fisher_test, wilson
 from ._figures import (
     BUILDERS,
     figure_age_distribution,
+    figure_data,
     figure_dialysis_finding,
     figure_etiology_by_region,
+    figure_outcomes,
     figure_png,
     figure_spine_levels,
     figure_svg,
     figure_treatments,
 )
 from ._report import case_citation, render_report, write_report
-from ._summary import PUBLISHED_KEYS, CohortFinding, CohortSummary, dialysis_by_region, summarise
+from ._summary import PUBLISHED_KEYS, CohortFinding, CohortSummary, dialysis_by_region, pooled_label, summarise
 from ._variables import VARIABLES, etiology_category, expand_etiology
 
 __all__ = [
@@ -28,14 +30,17 @@ __all__ = [
     "etiology_category",
     "expand_etiology",
     "figure_age_distribution",
+    "figure_data",
     "figure_dialysis_finding",
     "figure_etiology_by_region",
+    "figure_outcomes",
     "figure_png",
     "figure_spine_levels",
     "figure_svg",
     "figure_treatments",
     "case_citation",
     "fisher_test",
+    "pooled_label",
     "render_report",
     "summarise",
     "wilson",

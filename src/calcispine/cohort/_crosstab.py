@@ -32,17 +32,33 @@ class Proportion:
     def estimate(self) -> float:
         return self.k / self.n if self.n else float("nan")
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: no NaN (an empty row has no estimate: null), no float noise at 0 and 1."""
+        if not self.n:
+            return {"k": 0, "n": 0, "estimate": None, "wilson_95": [None, None]}
+        return {"k": self.k, "n": self.n, "estimate": _clean(self.estimate), "wilson_95": [_clean(self.low), _clean(self.high)]}
+
     def display(self) -> str:
         if not self.n:
             return "0/0"
         return f"{self.k}/{self.n} ({100 * self.estimate:.0f}%, 95% CI {100 * self.low:.0f}-{100 * self.high:.0f}%)"
 
 
+def _clean(x: float | None, digits: int = 12) -> float | None:
+    """A finite float rounded past its floating-point noise (2.8e-17 -> 0.0); None for NaN or infinity."""
+    if x is None or not math.isfinite(x):
+        return None
+    return round(x, digits) + 0.0
+
+
 def wilson(k: int, n: int, alpha: float = 0.05) -> Proportion:
+    """``k`` of ``n`` with its Wilson score interval; the bound at 0 or 1 is exact when k is 0 or n."""
     if n == 0:
         return Proportion(0, 0, float("nan"), float("nan"))
     low, high = proportion_confint(k, n, alpha=alpha, method="wilson")
-    return Proportion(k, n, min(max(float(low), 0.0), 1.0), min(max(float(high), 0.0), 1.0))
+    low = 0.0 if k == 0 else min(max(float(low), 0.0), 1.0)
+    high = 1.0 if k == n else min(max(float(high), 0.0), 1.0)
+    return Proportion(k, n, low, high)
 
 
 @dataclass(frozen=True)
@@ -82,11 +98,11 @@ class CrossTab:
             "n": self.n,
             "excluded": self.excluded,
             "test": self.test,
-            "p_value": self.p_value,
-            "odds_ratio": self.odds_ratio if self.odds_ratio is None or math.isfinite(self.odds_ratio) else "inf",
+            "p_value": self.p_value if self.p_value is None or math.isfinite(self.p_value) else None,
+            "odds_ratio": (self.odds_ratio if self.odds_ratio is None or math.isfinite(self.odds_ratio)
+                           else None if math.isnan(self.odds_ratio) else "inf"),
             "proportions": {
-                r: {c: {"k": p.k, "n": p.n, "estimate": p.estimate, "wilson_95": [p.low, p.high]} for c, p in cols.items()}
-                for r, cols in self.proportions().items()
+                r: {c: p.to_dict() for c, p in cols.items()} for r, cols in self.proportions().items()
             },
         }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import matplotlib
@@ -25,7 +25,7 @@ from matplotlib.patches import FancyBboxPatch, Polygon  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from calcispine.knowledge import OTHER_PREFIX, load_vocabulary  # noqa: E402
-from calcispine.model import Region, all_levels  # noqa: E402
+from calcispine.model import Case, Region, all_levels  # noqa: E402
 
 from ._summary import CohortSummary  # noqa: E402
 
@@ -96,7 +96,7 @@ def build_age_distribution(summary: CohortSummary) -> Figure:
     ax.set_ylim(0, max(counts) * 1.18 + 0.5)
     ax.set_xlabel("age at presentation (years)")
     ax.set_ylabel("cases")
-    ax.set_title(f"Age distribution (n = {len(summary.ages)})", loc="left", fontsize=11)
+    ax.set_title(f"Age distribution (n = {len(summary.ages)}; {summary.pooled})", loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=9)
     return fig
 
@@ -162,7 +162,7 @@ def build_spine_levels(summary: CohortSummary) -> Figure:
     ax.set_ylim(y - 0.2, 0.35)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    fig.suptitle(f"Cases per vertebral level (n = {summary.cases})", fontsize=11)
+    fig.suptitle(f"Cases per vertebral level (n = {summary.cases})\n{summary.pooled}", fontsize=11)
     mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = fig.colorbar(mappable, ax=ax, orientation="horizontal", fraction=0.03, pad=0.01, shrink=0.7)
     bar.set_label("cases involving the level (a span counts at each level)", fontsize=8)
@@ -193,8 +193,9 @@ def build_etiology_by_region(summary: CohortSummary) -> Figure:
     for x, total in enumerate(bottom):
         ax.text(x, total, str(total), ha="center", va="bottom", fontsize=9)
     ax.set_ylim(0, max(bottom) * 1.12 + 0.5)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("cases (region of the first level)")
-    ax.set_title("Etiology by region", loc="left", fontsize=11)
+    ax.set_title(f"Etiology by region ({summary.pooled})", loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
@@ -212,8 +213,34 @@ def build_treatments(summary: CohortSummary) -> Figure:
     for i, v in enumerate(values):
         ax.text(v + 0.15, i, str(v), va="center", fontsize=8.5)
     ax.set_xlim(0, max(values) * 1.12 + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(f"cases (of {summary.cases}); a case can have several treatments")
-    ax.set_title("Treatments", loc="left", fontsize=11)
+    ax.set_title(f"Treatments ({summary.pooled})", loc="left", fontsize=11)
+    ax.tick_params(axis="y", labelsize=9)
+    return fig
+
+
+def build_outcomes(summary: CohortSummary) -> Figure:
+    """Outcome as the reports state it, one bar per status; cases with none reported shown apart."""
+    counts = summary.outcome_counts
+    stated = [(k, n) for k, n in counts.items() if k != "not reported"]
+    silent = counts.get("not reported", 0)
+    fig = _new_figure(6.4, 1.2 + 0.3 * max(len(stated) + 1, 2))
+    if not summary.cases:
+        return _empty(fig, "no cases")
+    ax = fig.add_subplot()
+    rows = [*reversed(stated), ("not reported", silent)] if silent else list(reversed(stated))
+    labels = [k for k, _ in rows]
+    values = [n for _, n in rows]
+    colors = ["#b0b0b0" if k == "not reported" else "#2166ac" for k in labels]
+    ax.barh(labels, values, color=colors, height=0.65)
+    for i, v in enumerate(values):
+        ax.text(v + 0.15, i, str(v), va="center", fontsize=8.5)
+    ax.set_xlim(0, max(values, default=0) * 1.12 + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    reported = summary.cases - silent
+    ax.set_xlabel(f"cases (of {summary.cases}; an outcome is reported for {reported})")
+    ax.set_title(f"Outcome after treatment ({summary.pooled})", loc="left", fontsize=11)
     ax.tick_params(axis="y", labelsize=9)
     return fig
 
@@ -241,18 +268,43 @@ def build_dialysis_finding(summary: CohortSummary) -> Figure:
     ax.set_xlim(0, 115)
     ax.set_xlabel("cervical cases, % (95% Wilson interval)")
     p_text = "not testable" if table.p_value is None else f"Fisher's exact p = {table.p_value:.4f}"
-    ax.set_title(f"Share of cases at the cervical spine\n{p_text} ({table.n} cases)", loc="left", fontsize=10.5)
+    ax.set_title(f"Share of cases at the cervical spine ({summary.pooled})\n{p_text} ({table.n} cases)", loc="left",
+                 fontsize=10.5)
     return fig
 
 
-FigureName = Literal["age_distribution", "spine_levels", "etiology_by_region", "treatments", "dialysis_finding"]
+FigureName = Literal[
+    "age_distribution", "spine_levels", "etiology_by_region", "treatments", "outcomes", "dialysis_finding",
+]
 BUILDERS: dict[str, Callable[[CohortSummary], Figure]] = {
     "age_distribution": build_age_distribution,
     "spine_levels": build_spine_levels,
     "etiology_by_region": build_etiology_by_region,
     "treatments": build_treatments,
+    "outcomes": build_outcomes,
     "dialysis_finding": build_dialysis_finding,
 }
+
+
+def figure_data(name: str, summary: CohortSummary, cases: Sequence[Case] = ()) -> list[list[Any]]:
+    """The numbers a figure draws, as table rows with a header first (for a CSV beside the figure)."""
+    if name not in BUILDERS:
+        raise ValueError(f"unknown figure {name!r}; choose one of {', '.join(BUILDERS)}")
+    d = summary.to_dict()
+    if name == "spine_levels":
+        return [["level", "cases"], *([lv.name, d["level_counts"].get(lv.name, 0)] for lv in all_levels())]
+    if name == "age_distribution":
+        return [["case_id", "age_years"], *([c.id, c.age_midpoint] for c in cases if c.age_midpoint is not None)]
+    if name == "etiology_by_region":
+        return [["region", "etiology", "cases"],
+                *([region, cat, n] for cat, row in d["etiology_by_region"].items() for region, n in row.items())]
+    if name == "treatments":
+        return [["treatment", "cases"], *([k, v] for k, v in d["treatment_counts"].items())]
+    if name == "outcomes":
+        return [["outcome", "cases"], *([k, v] for k, v in d["outcome_counts"].items())]
+    table = summary.finding("dialysis_by_region").table
+    return [["row", "column", "cases"],
+            *([r, c, table.counts[i][j]] for i, r in enumerate(table.row_labels) for j, c in enumerate(table.col_labels))]
 
 
 # ------------------------------------------------------------------------------------------ rendering
@@ -297,6 +349,10 @@ def figure_etiology_by_region(summary: CohortSummary) -> str:
 
 def figure_treatments(summary: CohortSummary) -> str:
     return figure_svg("treatments", summary)
+
+
+def figure_outcomes(summary: CohortSummary) -> str:
+    return figure_svg("outcomes", summary)
 
 
 def figure_dialysis_finding(summary: CohortSummary) -> str:

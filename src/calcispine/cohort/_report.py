@@ -70,18 +70,37 @@ def case_citation(case: Case, sources: Mapping[str, Source]) -> str:
     return "; ".join(dict.fromkeys(parts))
 
 
+TC_TITLE = "Spinal tumoral calcinosis: pooled published cases"
+MIXED_TITLE = "Calcified lesions of the spine: pooled published cases of several diagnoses"
+
+
+def report_title(summary: CohortSummary) -> str:
+    """A title that names what is pooled."""
+    if summary.is_mixed:
+        return MIXED_TITLE
+    if summary.pooled in ("tumoral calcinosis", "no cases"):
+        return TC_TITLE
+    return f"Spinal {summary.pooled}: pooled published cases"
+
+
 def render_report(
     cases: Iterable[Case],
     sources: Mapping[str, Source] | Iterable[Source] | None = None,
     *,
-    title: str = "Spinal tumoral calcinosis: pooled published cases",
+    title: str | None = None,
     subset: str | None = None,
     summary: CohortSummary | None = None,
 ) -> str:
-    """The report as one HTML string (figures as inline SVG; nothing fetched from anywhere)."""
+    """The report as one HTML string (figures as inline SVG; nothing fetched from anywhere).
+
+    The title and every figure say what is pooled: tumoral calcinosis alone gets the TC title;
+    a mix of diagnoses is named as a mix, with each diagnosis and its count.
+    """
     cases = list(cases)
     by_id = dict(sources) if isinstance(sources, Mapping) else {s.id: s for s in (sources or ())}
     summary = summary or summarise(cases, by_id)
+    if title is None:
+        title = report_title(summary)
     data = summary.to_dict()
     vocab = load_vocabulary()
     finding = summary.finding("dialysis_by_region")
@@ -124,14 +143,15 @@ def render_report(
 <title>{escape(title)}</title><style>{_CSS}</style></head>
 <body>
 <h1>{escape(title)}</h1>
-<p class="muted">{subset_text}{summary.cases} cases from {summary.source_count} source(s). calcispine {escape(__version__)},
+<p class="muted">{subset_text}Pooled: {escape(summary.pooled)}. {summary.cases} cases from {summary.source_count} source(s). calcispine {escape(__version__)},
 vocabulary {escape(vocab.version)}. Region = region of the first level listed; a case counts once per category.</p>
 <h2>Pooled figures</h2>
 <div class="grid"><table>{stats_rows}</table>{fig("age_distribution", "Age at presentation, 10-year bins.")}</div>
 <h2>Levels along the spine</h2>
 <div class="grid">{fig("spine_levels", "Each vertebra shaded by the number of cases whose span includes it.")}
 <div>{fig("etiology_by_region", "Etiology by region of the first level.")}
-{fig("treatments", "Treatments (a case may have several).")}</div></div>
+{fig("treatments", "Treatments (a case may have several).")}
+{fig("outcomes", "Outcome after treatment as the reports state it.")}</div></div>
 <h2>Finding: where dialysis-related cases sit</h2>
 <div class="finding"><p>{escape(finding.statement)}</p>
 <table><tr><th></th>{finding_head}</tr>{finding_rows}</table></div>

@@ -100,6 +100,16 @@ class CohortSummary:
     def sacral(self) -> int:
         return self.region_counts.get("sacral", 0)
 
+    @property
+    def pooled(self) -> str:
+        """What the figures pool, in words: one diagnosis, or a labelled mix (``mixed: 33 tumoral calcinosis, 1 capnon``)."""
+        return pooled_label(self.diagnosis_counts)
+
+    @property
+    def is_mixed(self) -> bool:
+        """More than one stated diagnosis among the cases."""
+        return len([k for k, n in self.diagnosis_counts.items() if n and k != NOT_STATED]) > 1
+
     def finding(self, key: str) -> CohortFinding:
         for f in self.findings:
             if f.key == key:
@@ -147,10 +157,34 @@ class CohortSummary:
             "outcome_counts": dict(self.outcome_counts),
             "neuro_deficit": dict(self.neuro_deficit),
             "diagnosis_counts": dict(self.diagnosis_counts),
+            "pooled": self.pooled,
             "source_count": self.source_count,
             "year_range": list(self.year_range) if self.year_range else None,
             "findings": {f.key: f.to_dict() for f in self.findings},
         }
+
+
+NOT_STATED = "not stated"
+
+
+def diagnosis_name(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def pooled_label(diagnosis_counts: Mapping[str, int]) -> str:
+    """``tumoral calcinosis`` when the cases share one diagnosis, else every diagnosis with its count.
+
+    Cases whose source states no diagnosis are named as such beside the one diagnosis.
+    """
+    present = [(k, n) for k, n in diagnosis_counts.items() if n and k != NOT_STATED]
+    unstated = diagnosis_counts.get(NOT_STATED, 0)
+    if not present:
+        return f"{unstated} case(s) with no stated diagnosis" if unstated else "no cases"
+    if len(present) == 1:
+        label = diagnosis_name(present[0][0])
+    else:
+        label = "mixed: " + ", ".join(f"{n} {diagnosis_name(k)}" for k, n in present)
+    return f"{label} ({unstated} with no stated diagnosis)" if unstated else label
 
 
 def _num(x: float) -> float | int:
@@ -203,7 +237,7 @@ def summarise(cases: Iterable[Case], sources: Mapping[str, Source] | Iterable[So
     surgical_codes = {k for k, v in vocab.treatment.items() if v.surgical}
     outcomes = Counter((c.outcome.status if c.outcome and c.outcome.status else "not reported") for c in cases)
     neuro = Counter({True: "deficit", False: "no deficit", None: "not reported"}[c.neuro_deficit] for c in cases)
-    diagnoses = Counter(c.diagnosis.key if c.diagnosis else "not stated" for c in cases)
+    diagnoses = Counter(c.diagnosis.key if c.diagnosis else NOT_STATED for c in cases)
 
     years = [y for c in cases for y in _years(c, by_id)]
     findings = (dialysis_by_region(cases),)

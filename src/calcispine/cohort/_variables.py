@@ -36,14 +36,24 @@ def etiology_category(case: Case) -> str | None:
     return groups[0] if len(groups) == 1 else "multiple"
 
 
-def expand_etiology(terms: Iterable[str]) -> tuple[str, ...]:
-    """Tags named directly, by vocabulary group (``dialysis``) or by class (``secondary``)."""
+def expand_etiology(terms: Iterable[str], known_tags: Iterable[str] = ()) -> tuple[str, ...]:
+    """Tags named directly, by vocabulary group (``dialysis``) or by class (``secondary``).
+
+    A free ``other:<text>`` tag counts in the vocabulary's class for free tags (secondary), so a
+    class takes in the free tags among ``known_tags`` (the tags stored) and ``other`` names them
+    all: the filter then selects exactly the cases the class count counts.
+    """
     vocab = load_vocabulary()
+    free = [t for t in dict.fromkeys(known_tags) if t.startswith(OTHER_PREFIX)]
     out: list[str] = []
     for term in terms:
         t = term.strip()
         matched = [k for k, e in vocab.etiology.items() if t in (k, e.group, e.cls)]
+        if t == vocab.other_class or t == "other":
+            matched += free
         if not matched:
+            if t == "other":
+                raise ValueError("no stored case names a cause outside the vocabulary (other:<text>)")
             matched = [vocab.check_etiology(t)]
         out.extend(m for m in matched if m not in out)
     return tuple(out)
