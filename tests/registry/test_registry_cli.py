@@ -46,3 +46,47 @@ def test_info_conflicts_show_and_reset(tmp_path: Path) -> None:
     assert code == 1 and "--yes" in out
     code, out = run(db, "registry", "reset", "--yes")
     assert code == 0 and "34 patients" in out
+
+
+def _row(out: str, field: str) -> str:
+    return next(line for line in out.splitlines() if line.strip("│┃ ").startswith(field))
+
+
+def test_case_show_credits_each_value_only_to_the_sources_that_state_it(tmp_path: Path) -> None:
+    code, out = run(tmp_path / "reg.sqlite", "case", "show", "guo-2017-c4-c6")
+    assert code == 0, out
+    sex = _row(out, "sex")
+    assert "female" in sex and "guo-2017 (case presentation)" in sex and "Table 1" not in sex
+    ckd = _row(out, "etiology")
+    assert "chronic_kidney_disease" in ckd and "Table 1" not in ckd
+    pd = next(line for line in out.splitlines() if "peritoneal_dialysis" in line)
+    assert "guo-2017 (case presentation)" in pd and "guo-2017-table1 (Table 1, row 32)" in pd
+    assert "conflict sex: guo-2017 says female; guo-2017-table1 says male (open)" in out
+
+
+def test_a_mistyped_db_path_is_one_error_and_creates_nothing(tmp_path: Path) -> None:
+    code, out = run(tmp_path / "no-such-dir" / "x.sqlite", "registry", "info")
+    assert code == 1 and "the folder" in out and "does not exist" in out
+    assert not (tmp_path / "no-such-dir").exists()
+    code, out = run(tmp_path / "new.sqlite", "registry", "info")
+    assert code == 0 and "created a new registry at" in out and "34 embedded patients" in out
+
+
+def test_an_empty_registry_on_request_stays_empty(tmp_path: Path) -> None:
+    db = tmp_path / "empty.sqlite"
+    result = runner.invoke(app, ["--db", str(db), "--empty", "registry", "info"])
+    assert result.exit_code == 0, result.output
+    assert "created an empty registry" in result.output
+    code, out = run(db, "registry", "info")  # no --empty: still not seeded
+    assert code == 0 and "patients (cases)" in out and "│ 0 " in _row(out, "patients (cases)") + " "
+    code, out = run(db, "stats", "--format", "json")
+    assert code == 0 and '"cases": 0' in out
+
+    seeded = tmp_path / "seeded.sqlite"
+    assert run(seeded, "registry", "info")[0] == 0
+    result = runner.invoke(app, ["--db", str(seeded), "--empty", "stats"])
+    assert result.exit_code == 1 and "registry reset --empty --yes" in result.output
+    code, out = run(seeded, "registry", "reset", "--empty", "--yes")
+    assert code == 0 and "Registry emptied" in out
+    code, out = run(seeded, "registry", "info")
+    assert " 0 " in _row(out, "patients (cases)")

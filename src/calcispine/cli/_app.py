@@ -1,14 +1,19 @@
-"""Root Typer app and the options every command shares (--db)."""
+"""Root Typer app and the options every command shares (--db, --empty)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from calcispine import __version__
 from calcispine.config import Settings
+
+if TYPE_CHECKING:
+    from calcispine.registry import Registry
 
 app = typer.Typer(
     name="calcispine",
@@ -23,6 +28,7 @@ err_console = Console(stderr=True)
 
 class State:
     settings: Settings | None = None
+    empty: bool = False
 
 
 def _version(value: bool) -> None:
@@ -37,9 +43,61 @@ def _root(
         str | None,
         typer.Option("--db", help="Registry: a SQLite file path or a database URL (env CALCISPINE_DATABASE_URL)."),
     ] = None,
+    empty: Annotated[
+        bool,
+        typer.Option("--empty", help="A registry created by this command starts empty (not seeded with the "
+                                     "embedded cases); it stays empty until you import."),
+    ] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
 ) -> None:
-    State.settings = Settings.from_env().with_database(db)
+    try:
+        State.settings = Settings.from_env().with_database(db)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    State.empty = empty
+    if empty:
+        _start_empty()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database.startswith((":", "file:")):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def _start_empty() -> None:
+    """``--empty``: create the registry without the embedded cases (or check that it holds none)."""
+    from calcispine.registry import RegistryError, open_registry
+
+    try:
+        with open_registry(settings(), seed=False) as reg:
+            if reg.is_fresh():
+                reg.start_empty(actor="calcispine --empty")
+                err_console.print(f"created an empty registry at {reg.url}", highlight=False, soft_wrap=True)
+            elif reg.count_cases():
+                raise fail(f"--empty: the registry at {reg.url} already holds {reg.count_cases()} patient(s); "
+                           "`calcispine registry reset --empty --yes` empties it")
+    except RegistryError as exc:
+        raise fail(str(exc)) from None
+
+
+def open_cli_registry(*, seed: bool = True) -> Registry:
+    """The registry the command works on; a new one is announced on stderr, a bad --db is one error line."""
+    from calcispine.registry import RegistryError, open_registry
+
+    path = _sqlite_file(settings().database_url)
+    existed = path is None or path.exists()
+    try:
+        reg = open_registry(settings(), seed=seed and not State.empty)
+    except RegistryError as exc:
+        raise fail(str(exc)) from None
+    if not existed:
+        what = f"{reg.count_cases()} embedded patients" if reg.count_cases() else "empty"
+        err_console.print(f"created a new registry at {path} ({what})", highlight=False, soft_wrap=True)
+    return reg
 
 
 def settings() -> Settings:
@@ -50,7 +108,7 @@ def settings() -> Settings:
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a one-line error to stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from calcispine.cohort import (
@@ -32,10 +34,27 @@ from calcispine.extract import (
 from calcispine.extract import load_packaged_table as _load_packaged_table
 from calcispine.model import Case, CaseFilter, DataIssue, IssueLevel, Level, Region, Sex, Source, parse_levels
 
-from ._app import app, console, err_console, fail, settings
+from ._app import app, console, err_console, fail, open_cli_registry
 
 _FORMATS = ("table", "json", "csv", "markdown")
 _PACKAGED_REVIEW = "guo-2017-table1"
+ALL_DIAGNOSES = "all"
+#: What pooled figures are about unless --diagnosis says otherwise (cases stating no diagnosis stay in, labelled).
+POOLED_BY_DEFAULT = "tumoral_calcinosis"
+_LEVEL_LETTER = re.compile(r"\b([ctlsCTLS])(?=\d)")
+
+
+def level_text(text: str) -> str:
+    """Level letters as capitals (``c4-c5`` -> ``C4-C5``); words such as 'fourth-fifth cervical' untouched."""
+    return _LEVEL_LETTER.sub(lambda m: m.group(1).upper(), text)
+
+
+def known_diagnoses() -> tuple[str, ...]:
+    """Diagnosis keys the knowledge base names (what --diagnosis accepts, beside those stored)."""
+    from calcispine.extract import load_diagnoses
+    from calcispine.knowledge import load_differential
+
+    return tuple(sorted({*load_diagnoses().diagnoses, *load_differential().entities}))
 
 RegionOpt = Annotated[list[str] | None, typer.Option("--region", help="cervical, thoracic, lumbar or sacral (repeatable).")]
 LevelOpt = Annotated[list[str] | None, typer.Option("--level", help="A level or span such as C4 or L4-L5 (repeatable).")]
@@ -43,7 +62,11 @@ EtiologyOpt = Annotated[
     list[str] | None,
     typer.Option("--etiology", help="An etiology tag (hemodialysis), group (dialysis) or class (secondary); repeatable."),
 ]
-DiagnosisOpt = Annotated[list[str] | None, typer.Option("--diagnosis", help="Diagnosis key, e.g. tumoral_calcinosis.")]
+DiagnosisOpt = Annotated[
+    list[str] | None,
+    typer.Option("--diagnosis", help="Diagnosis key, e.g. tumoral_calcinosis or capnon (repeatable); 'all' for every "
+                                     "diagnosis. stats and report pool tumoral calcinosis unless told otherwise."),
+]
 SexOpt = Annotated[str | None, typer.Option("--sex", help="female or male.")]
 AgeMinOpt = Annotated[float | None, typer.Option("--age-min", help="Youngest age in years.")]
 AgeMaxOpt = Annotated[float | None, typer.Option("--age-max", help="Oldest age in years.")]
@@ -66,8 +89,15 @@ def build_filter(
     year_min: int | None = None,
     year_max: int | None = None,
     source: list[str] | None = None,
+    *,
+    known_tags: tuple[str, ...] = (),
+    stored_diagnoses: tuple[str, ...] = (),
 ) -> CaseFilter:
-    """The CLI flags as a :class:`CaseFilter`; ``ValueError`` names the flag and the accepted values."""
+    """The CLI flags as a :class:`CaseFilter`; ``ValueError`` names the flag and the accepted values.
+
+    ``known_tags`` are the etiology tags stored (so that a class such as ``secondary`` takes in the
+    free ``other:`` tags it counts). ``--diagnosis all`` is no diagnosis filter.
+    """
     regions: list[Region] = []
     for r in region or ():
         try:
@@ -77,11 +107,11 @@ def build_filter(
     levels: list[Level] = []
     for text in level or ():
         try:
-            levels.extend(parse_levels(text))
+            levels.extend(parse_levels(level_text(text)))
         except ValueError as exc:
             raise ValueError(f"--level: {exc}") from None
     try:
-        tags = expand_etiology(etiology or ())
+        tags = expand_etiology(etiology or (), known_tags)
     except ValueError as exc:
         raise ValueError(f"--etiology: {exc} (or a group such as dialysis, or a class such as secondary)") from None
     parsed_sex = None
@@ -90,10 +120,56 @@ def build_filter(
         if parsed_sex is Sex.UNKNOWN:
             raise ValueError(f"--sex {sex!r}: choose female or male")
     return CaseFilter(
-        regions=tuple(regions), levels=tuple(sorted(set(levels))), etiology=tags, diagnosis=tuple(diagnosis or ()),
+        regions=tuple(regions), levels=tuple(sorted(set(levels))), etiology=tags,
+        diagnosis=_diagnoses(diagnosis, stored_diagnoses),
         sex=parsed_sex, age_min=age_min, age_max=age_max, year_min=year_min, year_max=year_max,
         source_ids=tuple(source or ()),
     )
+
+
+def _diagnoses(given: list[str] | None, stored: tuple[str, ...]) -> tuple[str, ...]:
+    if not given:
+        return ()
+    wanted = [d.strip().lower() for d in given]
+    if ALL_DIAGNOSES in wanted:
+        return ()
+    valid = sorted({*known_diagnoses(), *stored})
+    for d in wanted:
+        if d not in valid:
+            raise ValueError(f"--diagnosis {d!r}: choose one of {', '.join(valid)}, or {ALL_DIAGNOSES}")
+    return tuple(dict.fromkeys(wanted))
+
+
+def filter_from_flags(*flags: Any) -> CaseFilter:
+    """build_filter with what the registry stores (tags, diagnoses); a bad flag is one error line."""
+    with open_cli_registry() as reg:
+        tags, stored = reg.etiology_tags(), reg.diagnosis_keys()
+    try:
+        return build_filter(*flags, known_tags=tags, stored_diagnoses=stored)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+def pooled_cases(flt: CaseFilter, diagnosis_given: bool) -> tuple[list[Case], dict[str, Source], str | None]:
+    """The cases pooled figures count: tumoral calcinosis unless --diagnosis was given, with a note of the rest.
+
+    Cases whose sources state no diagnosis stay in (the summary labels them); cases stated to have
+    another diagnosis (CAPNON, ...) are left out and the note says which, and how to pool them.
+    """
+    cases, sources = select_cases(flt)
+    if diagnosis_given:
+        return cases, sources, None
+    kept = [c for c in cases if c.diagnosis is None or c.diagnosis.key == POOLED_BY_DEFAULT]
+    counts: dict[str, int] = {}
+    for c in cases:
+        if c.diagnosis is not None and c.diagnosis.key != POOLED_BY_DEFAULT:
+            counts[c.diagnosis.key] = counts.get(c.diagnosis.key, 0) + 1
+    if not counts:
+        return kept, sources, None
+    listed = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items()))
+    note = (f"Pooled: tumoral calcinosis; {sum(counts.values())} case(s) of another diagnosis left out ({listed}); "
+            "--diagnosis all pools every diagnosis.")
+    return kept, sources, note
 
 
 def describe_filter(flt: CaseFilter) -> str:
@@ -111,22 +187,19 @@ def describe_filter(flt: CaseFilter) -> str:
 
 def select_cases(flt: CaseFilter) -> tuple[list[Case], dict[str, Source]]:
     """Cases from the registry; with sources named, those sources' own records (as each states them)."""
-    from calcispine.registry import RegistryError, open_registry
-
-    try:
-        with open_registry(settings()) as reg:
-            sources = {s.id: s for s in reg.list_sources()}
-            if not flt.source_ids:
-                return reg.list_cases(flt), sources
-            rest = replace(flt, source_ids=())
-            cases: list[Case] = []
-            for sid in flt.source_ids:
-                cases.extend(c for c in reg.records_for_source(sid) if rest.matches(c, sources))
-            return cases, sources
-    except KeyError as exc:
-        raise fail(str(exc.args[0]) if exc.args else str(exc)) from None
-    except RegistryError as exc:
-        raise fail(str(exc)) from None
+    with open_cli_registry() as reg:
+        sources = {s.id: s for s in reg.list_sources()}
+        if not flt.source_ids:
+            return reg.list_cases(flt), sources
+        rest = replace(flt, source_ids=())
+        cases: list[Case] = []
+        for sid in flt.source_ids:
+            try:
+                records = reg.records_for_source(sid)
+            except KeyError as exc:
+                raise fail(str(exc.args[0]) if exc.args else str(exc)) from None
+            cases.extend(c for c in records if rest.matches(c, sources))
+        return cases, sources
 
 
 # ------------------------------------------------------------------------------------------------- output
@@ -172,7 +245,7 @@ def print_stats_table(summary: CohortSummary, title: str) -> None:
         table.add_row(key, value)
     console.print(table)
     for finding in summary.findings:
-        console.print(f"[bold]{finding.title}[/]: {finding.statement}", highlight=False)
+        console.print(f"[bold]{finding.title}[/]: {finding.statement}", highlight=False, soft_wrap=True)
 
 
 def _crosstab_table(tab: CrossTab) -> Table:
@@ -196,7 +269,7 @@ def render_stats(summary: CohortSummary, fmt: str, tab: CrossTab | None = None) 
         data = summary.to_dict()
         if tab is not None:
             data["crosstab"] = tab.to_dict()
-        return json.dumps(data, indent=2)
+        return json.dumps(data, indent=2, allow_nan=False)
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -226,7 +299,7 @@ def render_stats(summary: CohortSummary, fmt: str, tab: CrossTab | None = None) 
 def _print_issues(issues: tuple[DataIssue, ...] | list[DataIssue]) -> None:
     for issue in issues:
         style = "red" if issue.level is IssueLevel.ERROR else "yellow" if issue.level is IssueLevel.WARNING else "dim"
-        err_console.print(f"[{style}]{issue}[/]", highlight=False, soft_wrap=True)
+        err_console.print(f"[{style}]{escape(str(issue))}[/]", highlight=False, soft_wrap=True)
 
 
 # ------------------------------------------------------------------------------------------------- commands
@@ -251,24 +324,25 @@ def stats_command(
     """Pooled statistics over any subset of the registry (and a cross-tabulation with Fisher's test)."""
     if fmt not in _FORMATS:
         raise fail(f"--format {fmt!r}: choose one of {', '.join(_FORMATS)}")
-    try:
-        flt = build_filter(region, level, etiology, diagnosis, sex, age_min, age_max, year_min, year_max, source)
-        for name in (by, against):
-            if name is not None and name not in VARIABLES:
-                raise ValueError(f"--by/--against {name!r}: choose one of {', '.join(VARIABLES)}")
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    cases, sources = select_cases(flt)
+    for name in (by, against):
+        if name is not None and name not in VARIABLES:
+            raise fail(f"--by/--against {name!r}: choose one of {', '.join(VARIABLES)}")
+    flt = filter_from_flags(region, level, etiology, diagnosis, sex, age_min, age_max, year_min, year_max, source)
+    cases, sources, note = pooled_cases(flt, bool(diagnosis))
     summary = summarise(cases, sources)
     tab = crosstab(cases, by, against or "region") if by else (crosstab(cases, "etiology", against) if against else None)
+    if note is not None:
+        err_console.print(note, highlight=False, soft_wrap=True)
     if fmt == "table":
         if tab is None:
-            print_stats_table(summary, f"Pooled statistics: {describe_filter(flt)} ({summary.cases} cases)")
+            print_stats_table(summary, f"Pooled statistics: {describe_filter(flt)} ({summary.cases} cases; "
+                                       f"{summary.pooled})")
         else:
             console.print(_crosstab_table(tab))
-            console.print(_crosstab_text(tab), highlight=False)
+            console.print(_crosstab_text(tab), highlight=False, soft_wrap=True)
             for r, cols in tab.proportions().items():
-                console.print(f"  {r}: " + "; ".join(f"{c} {p.display()}" for c, p in cols.items()), highlight=False)
+                console.print(f"  {r}: " + "; ".join(f"{c} {p.display()}" for c, p in cols.items()), highlight=False,
+                              soft_wrap=True)
         return
     typer.echo(render_stats(summary, fmt, tab), nl=False)
 
@@ -285,9 +359,17 @@ def import_table_command(
 ) -> None:
     """Import a literature summary table into the registry: all rows, or nothing if any row is wrong."""
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        raw = file.read_bytes()
     except OSError as exc:
         raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
+    if b"\x00" in raw[:4096]:
+        raise fail(f"{file}: this is not a text table (it holds binary data); give a CSV, TSV or text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise fail(f"{file}, line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the table as UTF-8 "
+                   "and import it again") from None
     suffix = file.suffix.lower()
     fmt = fmt or ("csv" if suffix == ".csv" else "tsv" if suffix in (".tsv", ".tab") else "text")
     if fmt not in ("csv", "tsv", "text"):
@@ -317,21 +399,23 @@ def import_table_command(
         raise fail(f"{file}: nothing imported ({sum(i.level is IssueLevel.ERROR for i in exc.issues)} error(s))") from None
     _print_issues(issues)
     if dry_run:
-        console.print(f"{file}: {len(cases)} rows read as cases of source {source.id} (dry run: nothing stored)")
+        console.print(f"{file}: {len(cases)} rows read as cases of source {source.id} (dry run: nothing stored)",
+                      highlight=False, soft_wrap=True)
         return
-    from calcispine.registry import Dataset, RegistryError, open_registry
+    from calcispine.registry import Dataset, RegistryError, load_sources
 
+    parents = [s for s in load_sources() if s.id == source.part_of]  # the paper a packaged table belongs to
     try:
-        with open_registry(settings()) as reg:
-            report = reg.import_dataset(Dataset((source,), cases), actor="calcispine import-table")
+        with open_cli_registry() as reg:
+            report = reg.import_dataset(Dataset((*parents, source), cases), actor="calcispine import-table")
     except RegistryError as exc:
-        _print_issues(list(getattr(exc, "issues", ())))
-        raise fail(str(exc)) from None
+        _print_issues(list(exc.issues))
+        raise fail(str(exc.args[0])) from None
     _print_issues(report.issues)
     console.print(
         f"{file}: {len(cases)} rows of {source.id}: {report.added} added, {report.merged} merged, "
         f"{report.conflicts} conflict(s)",
-        highlight=False,
+        highlight=False, soft_wrap=True,
     )
 
 
@@ -349,15 +433,18 @@ def report_command(
     year_max: YearMaxOpt = None,
     source: SourceOpt = None,
 ) -> None:
-    """Print the pooled statistics and write one self-contained HTML report with figures."""
-    try:
-        flt = build_filter(region, level, etiology, diagnosis, sex, age_min, age_max, year_min, year_max, source)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    cases, sources = select_cases(flt)
+    """Print the pooled statistics and write one self-contained HTML report with figures.
+
+    Tumoral calcinosis is pooled unless --diagnosis says otherwise (--diagnosis all pools every
+    diagnosis, and the report then names the mix).
+    """
+    flt = filter_from_flags(region, level, etiology, diagnosis, sex, age_min, age_max, year_min, year_max, source)
+    cases, sources, note = pooled_cases(flt, bool(diagnosis))
     summary = summarise(cases, sources)
     subset = describe_filter(flt)
-    print_stats_table(summary, f"Pooled statistics: {subset} ({summary.cases} cases)")
+    if note is not None:
+        err_console.print(note, highlight=False, soft_wrap=True)
+    print_stats_table(summary, f"Pooled statistics: {subset} ({summary.cases} cases; {summary.pooled})")
     with console.status("drawing figures"):
         html = render_report(cases, sources, subset=None if flt.is_empty else subset, summary=summary)
     try:

@@ -7,21 +7,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from calcispine.exchange import (
     PhenopacketError,
-    read_csv,
-    read_jsonl_records,
-    read_phenopackets_records,
-    to_dataset,
+    read_csv_dataset,
+    read_jsonl_dataset,
+    read_phenopackets_dataset,
     write_csv,
     write_jsonl,
     write_phenopackets,
 )
 from calcispine.knowledge import load_labs, load_vocabulary
-from calcispine.registry import Dataset, RegistryError, open_registry
+from calcispine.model import IssueLevel
+from calcispine.registry import Dataset, RegistryError
 
-from ._app import app, console, fail, settings
+from ._app import app, console, err_console, fail, open_cli_registry
 from ._cohort import (
     AgeMaxOpt,
     AgeMinOpt,
@@ -69,13 +70,10 @@ def export_command(
         flt = build_filter(region, level, etiology, diagnosis, sex, age_min, age_max, year_min, year_max, source)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    try:
-        with open_registry(settings()) as reg:
-            cases = reg.list_cases(flt)
-            sources = {s.id: s for s in reg.list_sources()}
-            records = {c.id: reg.records(c.id) for c in cases}
-    except RegistryError as exc:
-        raise fail(str(exc)) from None
+    with open_cli_registry() as reg:
+        cases = reg.list_cases(flt)
+        sources = {s.id: s for s in reg.list_sources()}
+        records = {c.id: reg.records(c.id) for c in cases}
     cited = {sid: sources[sid] for c in cases for r in [c, *records[c.id]] for sid in r.source_ids if sid in sources}
     for s in list(cited.values()):
         if s.part_of and s.part_of in sources:
@@ -89,12 +87,13 @@ def export_command(
             write_csv(cases, output)
             written = 1
         else:
-            write_jsonl(cases, output, cited.values(), [r for c in cases for r in records[c.id]])
+            write_jsonl(cases, output, cited.values(), records)
             written = 1
     except OSError as exc:
         raise fail(f"cannot write {output}: {exc}") from None
     what = f"{written} file(s)" if fmt == "phenopacket" else str(output)
-    console.print(f"Exported {len(cases)} case(s) ({describe_filter(flt)}) as {fmt} to {what}.")
+    console.print(f"Exported {len(cases)} case(s) ({describe_filter(flt)}) as {fmt} to {what}.", highlight=False,
+                  soft_wrap=True)
 
 
 def _read(path: Path, fmt: str | None) -> Dataset:
@@ -102,16 +101,16 @@ def _read(path: Path, fmt: str | None) -> Dataset:
     if kind in {"json", "phenopacket"} and path.is_file():
         raise ValueError(f"{path}: give the directory of Phenopacket files, not one file")
     if kind == "phenopacket":
-        cases, sources, records = read_phenopackets_records(path)
+        dataset = read_phenopackets_dataset(path)
     elif kind == "jsonl":
-        cases, sources, records = read_jsonl_records(path)
+        dataset = read_jsonl_dataset(path)
     elif kind == "csv":
-        cases, sources, records = read_csv(path), [], []
+        dataset = read_csv_dataset(path)
     else:
         raise ValueError(f"{path}: cannot tell the format; use --format phenopacket, csv or jsonl")
-    if not cases and not records:
+    if not dataset.records:
         raise ValueError(f"{path}: no cases found")
-    return to_dataset(cases, sources, records)
+    return dataset
 
 
 @app.command("import")
@@ -120,7 +119,12 @@ def import_command(
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="phenopacket, csv or jsonl (default: guessed).")] = None,
     actor: Annotated[str, typer.Option("--actor", help="Who imports, for the audit log.")] = "calcispine import",
 ) -> None:
-    """Import exported cases into the registry in one transaction (all or nothing); duplicates merge."""
+    """Import exported cases into the registry in one transaction (all or nothing); duplicates merge.
+
+    JSONL and Phenopacket exports carry each patient's records, corrections and review status, so
+    importing one into an empty registry rebuilds the same patients; records already stored are
+    skipped. CSV rows are whole patients: one already stored is skipped (differences reported).
+    """
     if fmt is not None and fmt not in FORMATS:
         raise fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if not path.exists():
@@ -130,11 +134,13 @@ def import_command(
     except (PhenopacketError, ValueError) as exc:
         raise fail(str(exc)) from None
     try:
-        with open_registry(settings()) as reg:
+        with open_cli_registry() as reg:
             report = reg.import_dataset(dataset, actor=actor)
     except RegistryError as exc:
         raise fail(str(exc)) from None
     for issue in report.issues:
-        console.print(f"  {issue}", highlight=False)
+        style = "yellow" if issue.level is IssueLevel.WARNING else "dim"
+        err_console.print(f"[{style}]  {escape(str(issue))}[/]", highlight=False, soft_wrap=True)
     console.print(f"Imported {len(dataset.records)} record(s) from {path}: {report.added} new patient(s), "
-                  f"{report.merged} merged into existing ones, {report.conflicts} new conflict(s).")
+                  f"{report.merged} merged into existing ones, {report.conflicts} new conflict(s).",
+                  highlight=False, soft_wrap=True)
