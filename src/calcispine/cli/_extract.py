@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ._app import app, console, err_console, fail, settings
+from ._app import app, console, err_console, fail, open_cli_registry, settings
 
 
 class OutputFormat(StrEnum):
@@ -104,9 +104,9 @@ def extract_command(
     elif text:
         console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
     if add and results:
-        from calcispine.registry import Dataset, open_registry
+        from calcispine.registry import Dataset
 
-        reg = open_registry(cfg)
+        reg = open_cli_registry()
         for res in results:
             try:
                 reg.import_dataset(Dataset(sources=(res.source,), records=res.cases,
