@@ -21,6 +21,7 @@ from calcispine.cohort import (
     CrossTab,
     crosstab,
     expand_etiology,
+    known_diagnoses,
     render_report,
     summarise,
     write_report,
@@ -49,12 +50,6 @@ def level_text(text: str) -> str:
     return _LEVEL_LETTER.sub(lambda m: m.group(1).upper(), text)
 
 
-def known_diagnoses() -> tuple[str, ...]:
-    """Diagnosis keys the knowledge base names (what --diagnosis accepts, beside those stored)."""
-    from calcispine.extract import load_diagnoses
-    from calcispine.knowledge import load_differential
-
-    return tuple(sorted({*load_diagnoses().diagnoses, *load_differential().entities}))
 
 RegionOpt = Annotated[list[str] | None, typer.Option("--region", help="cervical, thoracic, lumbar or sacral (repeatable).")]
 LevelOpt = Annotated[list[str] | None, typer.Option("--level", help="A level or span such as C4 or L4-L5 (repeatable).")]

@@ -15,7 +15,7 @@ from ._figures import (
 )
 from ._report import case_citation, render_report, write_report
 from ._summary import PUBLISHED_KEYS, CohortFinding, CohortSummary, dialysis_by_region, pooled_label, summarise
-from ._variables import VARIABLES, etiology_category, expand_etiology
+from ._variables import VARIABLES, etiology_category, expand_etiology, known_diagnoses
 
 __all__ = [
     "BUILDERS",
@@ -38,6 +38,7 @@ __all__ = [
     "figure_spine_levels",
     "figure_svg",
     "figure_treatments",
+    "known_diagnoses",
     "case_citation",
     "fisher_test",
     "pooled_label",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from calcispine.knowledge import OTHER_PREFIX, load_vocabulary
+from calcispine.knowledge import OTHER_PREFIX, load_differential, load_vocabulary
 from calcispine.model import Case, Region
 
 REGIONS: tuple[str, ...] = tuple(r.value for r in Region)
@@ -57,6 +57,13 @@ def expand_etiology(terms: Iterable[str], known_tags: Iterable[str] = ()) -> tup
             matched = [vocab.check_etiology(t)]
         out.extend(m for m in matched if m not in out)
     return tuple(out)
+
+
+def known_diagnoses() -> tuple[str, ...]:
+    """Diagnosis keys the knowledge base names (diagnoses.yaml and the differential): what a filter accepts."""
+    from calcispine.extract import load_diagnoses  # lazy: the extraction rules file holds the diagnosis list
+
+    return tuple(sorted({*load_diagnoses().diagnoses, *load_differential().entities}))
 
 
 def _region(case: Case) -> str | None:
