@@ -205,3 +205,13 @@ def test_a_csv_names_sources_by_id_only_so_an_empty_registry_refuses_it(tmp_path
     with open_registry(_settings(tmp_path, "empty"), seed=False) as empty, pytest.raises(RegistryError) as err:
         empty.import_dataset(read_csv_dataset(tmp_path / "all.csv"), actor="test")
     assert "source 'guo-2017-table1' is not in the dataset or the registry" in str(err.value)
+
+
+def test_a_csv_row_of_a_stored_patient_under_another_id_is_still_that_patient(tmp_path: Path) -> None:
+    with open_registry(_settings(tmp_path, "r")) as reg:
+        cases = reg.list_cases()
+        renamed = [c.with_changes(id=f"elsewhere-{i}") for i, c in enumerate(cases)]
+        write_csv(renamed, tmp_path / "other.csv")
+        report = reg.import_dataset(read_csv_dataset(tmp_path / "other.csv"), actor="test")
+        assert (report.added, report.merged, report.conflicts) == (0, 0, 0)
+        assert reg.list_cases() == cases

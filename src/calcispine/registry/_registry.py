@@ -798,28 +798,40 @@ class Registry:
         """Flat exported cases (CSV rows) that are stored patients: their records are skipped, never re-merged.
 
         A flat row names its patient by id and sources; when both match a stored patient it is that
-        patient. What the row says differently is reported, not applied (a flat file carries no
-        provenance to tell a correction from an older reading).
+        patient, and so is a row under another id whose sources and facts are exactly a stored
+        patient's (the same patient exported by another registry). What a row says differently is
+        reported, not applied (a flat file carries no provenance to tell a correction from an older
+        reading).
         """
+        flat = [p for p in patients if p.flat]
+        if not flat:
+            return set()
+        stored = [case_from_dict(payload) for payload in s.scalars(select(CaseRow.payload))]
+        by_id = {c.id: c for c in stored}
+        by_facts: dict[tuple[frozenset[str], str], str] = {}
+        for c in stored:
+            view = {k: v for k, v in flat_view(c).items() if k not in ("id", "label")}
+            by_facts.setdefault((frozenset(c.source_ids), json.dumps(view, sort_keys=True, default=str)), c.id)
         skip: set[tuple[str, str]] = set()
         same = 0
-        for p in patients:
-            if not p.flat:
-                continue
-            row = s.get(CaseRow, p.case.id)
-            if row is None:
-                continue
-            stored = case_from_dict(row.payload)
-            if set(stored.source_ids) != set(p.case.source_ids):
+        for p in flat:
+            sources = frozenset(p.case.source_ids)
+            match = by_id.get(p.case.id)
+            if match is None or frozenset(match.source_ids) != sources:
+                view = {k: v for k, v in flat_view(p.case).items() if k not in ("id", "label")}
+                twin = by_facts.get((sources, json.dumps(view, sort_keys=True, default=str)))
+                match = by_id[twin] if twin is not None else None
+            if match is None:
                 continue
             skip.update(p.record_keys)
-            mine, theirs = flat_view(stored), flat_view(p.case)
-            differ = [k for k in dict.fromkeys([*mine, *theirs]) if mine.get(k) != theirs.get(k)]
+            mine, theirs = flat_view(match), flat_view(p.case)
+            differ = [k for k in dict.fromkeys([*mine, *theirs]) if k != "id" and mine.get(k) != theirs.get(k)]
             if differ:
                 issues.append(DataIssue(
-                    IssueLevel.WARNING, f"case {p.case.id}",
-                    f"is already in the registry; the file differs on {', '.join(differ)}, which an import of "
-                    "flat rows does not apply", "correct the case in the web app or with PATCH /api/cases/ID"))
+                    IssueLevel.WARNING, f"case {match.id}",
+                    f"is already in the registry{'' if match.id == p.case.id else f' (as row {p.case.id})'}; the file "
+                    f"differs on {', '.join(differ)}, which an import of flat rows does not apply",
+                    "correct the case in the web app or with PATCH /api/cases/ID"))
             else:
                 same += 1
         if same:
