@@ -27,9 +27,14 @@ def test_every_frequency_cites_a_source_with_pmid_or_doi(kb: KnowledgeBase) -> N
             assert any(kb.sources[c].identified for c in fr.c), (ekey, fkey)
 
 
-def test_tumoral_calcinosis_has_orpha_and_omim_ids(kb: KnowledgeBase) -> None:
-    ids = kb.entities["tumoral_calcinosis"].identifiers()
-    assert "ORPHA:53715" in ids and "OMIM:211900" in ids
+def test_entities_are_not_coded_as_their_familial_forms(kb: KnowledgeBase) -> None:
+    """Secondary tumoral calcinosis, a solitary osteochondroma, sporadic CPPD and gout are not the
+    genetic diseases that carry ORPHA/OMIM codes (familial TC, multiple osteochondromas, ...)."""
+    familial = {"ORPHA:53715", "OMIM:211900", "OMIM:610455", "ORPHA:321", "OMIM:133700", "ORPHA:1416",
+                "OMIM:600668", "OMIM:118600", "OMIM:300323"}
+    for key in ("tumoral_calcinosis", "osteochondroma", "cppd", "spinal_gout"):
+        assert not familial & set(kb.entities[key].identifiers()), key
+    assert "OMIM:602475" in kb.entities["opll"].identifiers()
 
 
 def _raw() -> dict:

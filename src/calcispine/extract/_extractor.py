@@ -262,11 +262,9 @@ class _Ctx:
         highlight never covers page furniture."""
         sent = self.sents[i]
         pieces = self.ct.pieces(s, e)
-        os_, oe = pieces[0]
-        if len(pieces) > 1 and pieces[-1][1] - os_ > 3 * (e - s) + 20:
-            oe = pieces[0][1]
-        else:
-            oe = pieces[-1][1]
+        os_, first_end = pieces[0]
+        gap = len(pieces) > 1 and pieces[-1][1] - os_ > 3 * (e - s) + 20
+        oe = first_end if gap else pieces[-1][1]
         return Evidence(os_, oe, self.doc.text[os_:oe], sent.text, sent.section.kind, rule)
 
     def sentence_of(self, pos: int) -> int | None:
