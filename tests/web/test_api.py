@@ -245,3 +245,39 @@ def test_a_bad_filter_gets_the_same_answer_everywhere(env: WebEnv) -> None:
         assert set(statuses.values()) == {400}, (params, statuses)
     page = env.client.get("/cohort", params={"level": "L4-C2"}).text
     assert "L4-C2" in page and 'name="level"' in page  # the filter form is there to correct it
+
+
+def test_curator_corrects_diagnosis_outcome_and_labs_audited(env: WebEnv) -> None:
+    body = {
+        "diagnosis": "capnon",
+        "outcome": {"status": "improved", "description": "less neck pain", "follow_up_months": 6},
+        "measurements": [{"analyte": "phosphorus", "value": 6.7, "unit": "mg/dL"}, {"analyte": "PTH", "flag": "increased"}],
+    }
+    r = env.client.patch(f"/api/cases/{GUO}", json=body, headers=env.auth())
+    assert r.status_code == 200, r.text
+    case = r.json()
+    assert case["diagnosis"]["key"] == "capnon" and case["diagnosis"]["label"] == "calcifying pseudoneoplasm of the neuraxis"
+    assert {k: v for k, v in case["outcome"].items() if v is not None} == {
+        "status": "improved", "description": "less neck pain", "follow_up_months": 6}
+    phosphate, pth = case["measurements"]
+    assert phosphate["analyte"] == "phosphate" and phosphate["loinc"] == "2777-1" and phosphate["flag"] == "increased"
+    assert pth["flag"] == "increased" and pth.get("value") is None
+    last = env.client.get(f"/api/cases/{GUO}/audit").json()[-1]
+    assert last["action"] == "update" and last["actor"] == CURATOR
+    assert last["before"]["diagnosis"]["key"] == "tumoral_calcinosis" and last["after"]["diagnosis"]["key"] == "capnon"
+    assert set(last["after"]) == {"diagnosis", "outcome", "measurements"}
+    assert env.client.get("/api/cases", params={"diagnosis": "capnon"}).json()["total"] == 2
+
+
+def test_bad_diagnosis_outcome_or_labs_are_named_and_nothing_changes(env: WebEnv) -> None:
+    before = env.snapshot()
+    for body, said in (
+        ({"diagnosis": "bad luck"}, "unknown diagnosis 'bad luck'"),
+        ({"measurements": [{"analyte": "unobtainium", "value": 1}]}, "measurements: unobtainium"),
+        ({"measurements": [{"analyte": "phosphate", "value": 6.7, "unit": "furlongs"}]}, "furlongs"),
+        ({"measurements": [{"analyte": "phosphate"}]}, "give a value"),
+    ):
+        r = env.client.patch(f"/api/cases/{GUO}", json=body, headers=env.auth())
+        assert r.status_code == 400 and said in r.json()["detail"], (body, r.text)
+    assert env.client.patch(f"/api/cases/{GUO}", json={"outcome": {"status": "cured?"}}, headers=env.auth()).status_code == 422
+    assert env.snapshot() == before

@@ -177,6 +177,35 @@ def test_curator_corrects_a_field_and_finds_it_in_the_audit_log(server: tuple[st
     assert env.registry.get_case("guo-2017-c4-c6").age_years == 56
 
 
+@pytest.mark.corpus
+def test_curator_saves_an_extracted_report_of_a_stored_patient(
+    server: tuple[str, WebEnv], page: object, corpus_dir: Path
+) -> None:
+    base, env = server
+    pg = page
+    pg.goto(f"{base}/login?next=/extract")  # type: ignore[attr-defined]
+    pg.fill("input[name=username]", CURATOR)  # type: ignore[attr-defined]
+    pg.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    pg.click("button:has-text('Log in')")  # type: ignore[attr-defined]
+    text = (corpus_dir / "tuy-2008-c2c3-scleroderma.txt").read_text(encoding="utf-8")
+    pg.fill("textarea[name=text]", text)  # type: ignore[attr-defined]
+    pg.click("button:has-text('Extract')")  # type: ignore[attr-defined]
+    warning = pg.locator(".duplicates").first  # type: ignore[attr-defined]
+    assert "tuy-2008-c2-c3" in warning.inner_text()
+    assert pg.locator("textarea[name=text]").input_value() == text  # type: ignore[attr-defined]
+    assert pg.locator("form[action='/extract/save'] input[name=age_years]").input_value() == "50-53"  # type: ignore[attr-defined]
+    warning.scroll_into_view_if_needed()
+    shot(pg, "extract-duplicate-warning", full=False)
+    pg.locator("fieldset.citation").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    pg.select_option("select[name=cite_source]", "tuy-2008")  # type: ignore[attr-defined]
+    shot(pg, "extract-save-form", full=False)
+    pg.click("button:has-text('Save for review')")  # type: ignore[attr-defined]
+    pg.wait_for_url(f"{base}/cases/tuy-2008-c2-c3")  # type: ignore[attr-defined]
+    assert env.registry.count_cases() == 34
+    pg.locator("h2:has-text('Source text')").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    shot(pg, "case-merged-extraction", full=False)
+
+
 def test_registry_on_a_phone(server: tuple[str, WebEnv], browser: object) -> None:
     base, _ = server
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
@@ -208,6 +237,27 @@ def test_api_docs_work_offline(server: tuple[str, WebEnv], page: object) -> None
     pg.wait_for_selector(".opblock.is-open")  # type: ignore[attr-defined]
     assert not elsewhere, elsewhere
     assert not errors, errors
+
+
+def test_case_page_on_a_phone_shows_each_value_with_its_evidence(server: tuple[str, WebEnv], browser: object) -> None:
+    base, _ = server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
+    pg = context.new_page()
+    try:
+        pg.goto(f"{base}/cases/tuy-2008-c2-c3")
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 400
+        wrap = pg.locator("section .table-wrap").first
+        assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), "the facts table scrolls sideways"
+        levels = pg.locator("#field-levels")
+        evidence = levels.locator("td[data-label=Evidence]")
+        box = evidence.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert "Tuy" in evidence.inner_text() and "Guo" in evidence.inner_text()
+        value_box = levels.locator("td[data-label=Value]").bounding_box()
+        assert value_box is not None and box["y"] >= value_box["y"] + value_box["height"] - 1  # below its value
+        shot(pg, "case-phone", full=False)
+    finally:
+        context.close()
 
 
 def teardown_module() -> None:

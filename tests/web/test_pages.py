@@ -184,6 +184,7 @@ def test_extract_page_highlights_and_curator_saves(sqlite_env: WebEnv, corpus_di
     data = {k: html_lib.unescape(v) for k, v in fields.items()}
     data["csrf_token"] = csrf_from(page)
     data["label"] = "Tuy 2008 (from text)"
+    data["confirm"] = "1"  # it is a second telling of a stored patient (see test_extract_save.py)
     r = c.post("/extract/save", data=data, follow_redirects=False)
     assert r.status_code == 303
     case_id = r.headers["location"].rsplit("/", 1)[1]
@@ -251,3 +252,66 @@ def test_api_docs_page_loads_only_local_assets(sqlite_env: WebEnv) -> None:
             asset = c.get(ref)
             assert asset.status_code == 200 and len(asset.content) > 1000 or ref.endswith("api-docs.js"), ref
     assert "SwaggerUIBundle" in c.get("/api/docs/assets/swagger-ui-bundle.js").text
+
+
+def test_case_page_shows_each_evidence_block_once_with_its_source(sqlite_env: WebEnv) -> None:
+    page = sqlite_env.client.get("/cases/tuy-2008-c2-c3").text
+    findings = page[page.index('id="field-findings"'):]
+    findings = findings[:findings.index("</tr>")]
+    assert findings.count("Inclusion criterion of the table") == 1
+    sources = re.findall(r'<small class="muted">([^<]*)</small>', findings)
+    assert sources and all(s.startswith(("Tuy", "Guo")) for s in sources), sources
+    assert not re.search(r'<small class="muted">\s*·', page)  # no evidence line without its source
+
+
+def _edit_form(c: object, case_id: str) -> dict[str, str]:
+    import html as html_lib
+
+    form = c.get(f"/cases/{case_id}/edit").text  # type: ignore[attr-defined]
+    values = {k: html_lib.unescape(v) for k, v in re.findall(r'<input name="(\w+)" value="([^"]*)"', form)}
+    values.update({k: html_lib.unescape(v).removeprefix("\n")
+                   for k, v in re.findall(r'<textarea name="(\w+)"[^>]*>([^<]*)</textarea>', form)})
+    for name, body in re.findall(r'<select name="(\w+)">(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option (?:value="([^"]*)" )?selected>([^<]*)</option>', body)
+        values[name] = html_lib.unescape(chosen.group(1) or chosen.group(2)) if chosen else ""
+    values["csrf_token"] = csrf_from(form)
+    return values
+
+
+def test_curator_corrects_diagnosis_outcome_and_labs_in_the_form(sqlite_env: WebEnv) -> None:
+    c = sqlite_env.client
+    login(c)
+    values = _edit_form(c, GUO)
+    assert values["diagnosis"] == "tumoral_calcinosis"
+    assert "phosphorus: " in values["measurements"] or "phosphate: " in values["measurements"]
+    labs = values["measurements"] + "\nPTH: 850 pg/mL\nalkaline phosphatase: increased"
+    values.update(diagnosis="capnon", measurements=labs, outcome_status="improved", outcome_description="walks again",
+                  outcome_follow_up="12")
+    r = c.post(f"/cases/{GUO}/edit", data=values, follow_redirects=False)
+    assert r.status_code == 303, r.text[:3000]
+    case = sqlite_env.registry.get_case(GUO)
+    assert case.diagnosis is not None and case.diagnosis.key == "capnon"
+    assert case.outcome is not None and (case.outcome.status, case.outcome.follow_up_months) == ("improved", 12)
+    pth = next(m for m in case.measurements if m.analyte == "pth" and m.value is not None)
+    assert pth.value == 850 and pth.unit == "pg/mL"
+    entry = sqlite_env.registry.audit_log(GUO)[-1]
+    assert entry.actor == CURATOR and set(entry.after or {}) == {"diagnosis", "measurements", "outcome"}
+    page = c.get(f"/cases/{GUO}").text
+    assert "walks again" in page and "calcifying pseudoneoplasm" in page
+
+    unchanged = _edit_form(c, GUO)
+    assert c.post(f"/cases/{GUO}/edit", data=unchanged, follow_redirects=False).headers["location"].endswith("saved=0")
+    bad = dict(unchanged, measurements="PTH high-ish")
+    r = c.post(f"/cases/{GUO}/edit", data=bad)
+    assert r.status_code == 422 and "measurements" in r.text and "PTH high-ish" in r.text
+
+
+def test_an_age_range_is_shown_and_kept_in_the_form(sqlite_env: WebEnv) -> None:
+    c = sqlite_env.client
+    login(c)
+    values = _edit_form(c, GUO)
+    values["age_years"] = "54-56"
+    assert c.post(f"/cases/{GUO}/edit", data=values, follow_redirects=False).status_code == 303
+    case = sqlite_env.registry.get_case(GUO)
+    assert case.age_years is None and case.age_range_years == (54, 56)
+    assert _edit_form(c, GUO)["age_years"] == "54-56"

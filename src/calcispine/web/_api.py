@@ -13,6 +13,7 @@ from calcispine.registry import Dataset, RegistryError, case_from_dict, case_to_
 
 from ._accounts import User
 from ._core import ClientError, Ctx, Filter, bearer_curator, validation_message
+from ._editing import diagnosis_json, measurement_json
 from ._pages_cases import STATUS_MOVES, case_summary
 from ._schemas import (
     AssessIn,
@@ -69,9 +70,28 @@ def _fields_json(fields: CaseFields, only_set: bool) -> dict[str, Any]:
             out[name] = [{k: v for k, v in t.items() if v is not None} for t in value]
         elif name == "findings" and value is not None:
             out[name] = [{k: v for k, v in f.items() if v not in (None, False)} for f in value]
+        elif name == "diagnosis" and value is not None:
+            out[name] = _checked("diagnosis", diagnosis_json, value)
+        elif name == "measurements" and value is not None:
+            out[name] = [_checked(f"measurements: {m['analyte']}", measurement_json, **m) for m in value]
+        elif name == "outcome" and value is not None:
+            kept = {k: v for k, v in value.items() if v is not None}
+            out[name] = kept or None
+        elif name == "age_range_years" and value is not None:
+            if value[0] > value[1]:
+                raise ClientError(f"age_range_years: {value[0]:g}-{value[1]:g} is not a range from low to high")
+            out[name] = list(value)
         else:
             out[name] = value
     return out
+
+
+def _checked(what: str, build: Any, *args: Any, **kwargs: Any) -> Any:
+    """``build(*args, **kwargs)``, its refusal as a 400 naming ``what``."""
+    try:
+        return build(*args, **kwargs)
+    except (ValueError, LookupError) as exc:
+        raise ClientError(f"{what}: {str(exc).strip(chr(39) + chr(34))}") from exc
 
 
 @router.get("/cases", response_model=CaseListOut, tags=["cases"])

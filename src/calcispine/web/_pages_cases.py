@@ -12,8 +12,9 @@ from calcispine.model import Case, ReviewStatus, Source, render_levels
 from calcispine.registry import RegistryError
 
 from ._core import PAGE_SIZES, SORTS, ClientError, Ctx, Filter, check_csrf, require_curator_session
-from ._editing import EDIT_FIELDS, edit_values, parse_edit
+from ._editing import EDIT_FIELDS, OUTCOME_STATUSES, diagnosis_options, edit_values, parse_edits
 from ._render import case_rows, evidence_spans, highlight, short_citation
+from ._services import invalidate
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -78,30 +79,36 @@ def _load(ctx: Ctx, case_id: str) -> Case:
         raise HTTPException(status_code=404, detail=str(exc).strip("'\"")) from exc
 
 
+def edit_form_context(values: dict[str, str]) -> dict[str, Any]:
+    """What ``_edit_fields.html`` needs besides the values."""
+    return {"fields": EDIT_FIELDS, "values": values, "diagnoses": diagnosis_options(),
+            "outcome_statuses": OUTCOME_STATUSES}
+
+
 @router.get("/cases/{case_id}/edit")
 def edit_page(request: Request, ctx: Ctx, case_id: str) -> Response:
     require_curator_session(request)
     case = _load(ctx, case_id)
     return ctx.templates.TemplateResponse(request, "case_edit.html", {
-        "case": case, "fields": EDIT_FIELDS, "values": edit_values(case), "error": None})
+        "case": case, "error": None, **edit_form_context(edit_values(case))})
 
 
 @router.post("/cases/{case_id}/edit")
 async def edit_submit(request: Request, ctx: Ctx, case_id: str) -> Response:
     user = require_curator_session(request)
-    form = await request.form()
+    form = await request.form(max_files=0, max_fields=60)
     check_csrf(request, str(form.get("csrf_token") or ""))
     case = _load(ctx, case_id)
-    current = edit_values(case)
-    submitted = {name: str(form.get(name) or "").replace("\r\n", "\n").strip() for name, _, _ in EDIT_FIELDS
-                 if name in form}
+    submitted = {f.name: str(form.get(f.name) or "") for f in EDIT_FIELDS if f.name in form}
     try:
-        changes = {name: parse_edit(name, text) for name, text in submitted.items() if text != current.get(name, "")}
+        changes = parse_edits(submitted, case)
         if changes:
             ctx.registry.update_case(case_id, changes, actor=user.name)
     except (ValueError, RegistryError) as exc:
         return ctx.templates.TemplateResponse(request, "case_edit.html", {
-            "case": case, "fields": EDIT_FIELDS, "values": submitted, "error": str(exc)}, status_code=422)
+            "case": case, "error": str(exc), **edit_form_context({**edit_values(case), **submitted})},
+            status_code=422)
+    invalidate(ctx)
     return RedirectResponse(f"/cases/{case_id}?saved={len(changes)}", status_code=303)
 
 
@@ -121,6 +128,7 @@ def status_submit(
     if target not in STATUS_MOVES[case.review_status]:
         raise HTTPException(status_code=409, detail=f"a case cannot move from {case.review_status.value} to {target.value}")
     ctx.registry.set_review_status(case_id, target, actor=user.name)
+    invalidate(ctx)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 

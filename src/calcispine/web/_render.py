@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from calcispine.model import Case, Evidence, Source, render_levels
+from calcispine.model import Case, Evidence, Finding, Source, render_levels
 
 __all__ = ["EvidenceView", "FieldRow", "Span", "case_rows", "highlight", "highlight_sentence", "short_citation"]
 
@@ -64,6 +64,11 @@ class EvidenceView:
     section: str | None
     locator: str | None
 
+    @property
+    def where(self) -> str:
+        """Source, section and place in one line, leaving out what is not known."""
+        return " · ".join(part for part in (self.source, self.section, self.locator) if part)
+
 
 @dataclass(frozen=True)
 class FieldRow:
@@ -105,7 +110,7 @@ def _value_of(case: Case, name: str) -> str:
         case "diagnosis":
             return case.diagnosis.label if case.diagnosis else ""
         case "findings":
-            return "; ".join(("not " if f.excluded else "") + f"{f.label} ({f.hpo_id})" for f in case.findings)
+            return "; ".join(_finding_text(f) for f in _distinct_findings(case))
         case "measurements":
             return "; ".join(f"{m.analyte} {m.display()}" + (f" ({m.flag})" if m.flag and m.value is not None else "")
                              for m in case.measurements)
@@ -126,6 +131,21 @@ def _value_of(case: Case, name: str) -> str:
             if isinstance(value, tuple):
                 return ", ".join(str(v) for v in value)
             return "" if value is None else str(value)
+
+
+def _distinct_findings(case: Case) -> list[Finding]:
+    """Each finding once: a report names a symptom in several sentences, each kept as evidence, shown once."""
+    seen: dict[tuple[str, bool, bool, bool, bool], Finding] = {}
+    for f in case.findings:
+        seen.setdefault((f.hpo_id, f.excluded, f.historical, f.family, f.hypothetical), f)
+    return list(seen.values())
+
+
+def _finding_text(f: Finding) -> str:
+    flags = [word for flag, word in ((f.historical, "in the history"), (f.family, "in the family"),
+                                     (f.hypothetical, "considered")) if flag]
+    text = ("not " if f.excluded else "") + f"{f.label} ({f.hpo_id})"
+    return f"{text}, {', '.join(flags)}" if flags else text
 
 
 FIELD_LABELS: tuple[tuple[str, str], ...] = (
@@ -151,8 +171,12 @@ def _value_evidence(case: Case, name: str) -> list[tuple[Evidence, str]]:
     return items
 
 
+def _evidence_key(ev: Evidence) -> tuple[int, int, str]:
+    return (ev.start, ev.end, ev.text)
+
+
 def case_rows(case: Case, sources: Mapping[str, Source]) -> list[FieldRow]:
-    """One row per field that has a value: the value, then each source's sentence for it."""
+    """One row per field that has a value: the value, then each source's sentence for it, each sentence once."""
     conflicts = {c.field: c for c in case.conflicts}
     field_alias = {"age_years": ("age_years", "age_range_years", "age")}
     rows: list[FieldRow] = []
@@ -162,21 +186,32 @@ def case_rows(case: Case, sources: Mapping[str, Source]) -> list[FieldRow]:
             continue
         views: list[EvidenceView] = []
         seen: set[tuple[str, str | None]] = set()
+        shown: set[tuple[int, int, str]] = set()
+        said: set[str] = set()
+        stating: list[str] = []
         for pname in field_alias.get(name, (name,)):
             for p in case.provenance_of(pname):
                 src = short_citation(sources.get(p.source_id), p.source_id)
+                stating.append(src)
                 key = (src, p.evidence.sentence if p.evidence else p.locator)
                 if key in seen:
                     continue
                 seen.add(key)
+                if p.evidence is not None:
+                    shown.add(_evidence_key(p.evidence))
+                    said.add(p.evidence.sentence or p.evidence.text)
                 views.append(EvidenceView(src, highlight_sentence(p.evidence, name) if p.evidence else None,
                                           p.evidence.section if p.evidence else None, p.locator))
+        # a value's own evidence is credited to the source when only one source states the field
+        only = dict.fromkeys(stating)
+        credit = next(iter(only)) if len(only) == 1 else ""
         for ev, lab in _value_evidence(case, name):
-            key = ("", ev.sentence)
-            if key in seen:
+            sentence = ev.sentence or ev.text
+            if _evidence_key(ev) in shown or sentence in said:
                 continue
-            seen.add(key)
-            views.append(EvidenceView("", highlight_sentence(ev, lab), ev.section, None))
+            shown.add(_evidence_key(ev))
+            said.add(sentence)
+            views.append(EvidenceView(credit, highlight_sentence(ev, lab), ev.section, None))
         c = conflicts.get(name) or (conflicts.get("age") if name == "age_years" else None)
         conflict = None
         if c is not None:

@@ -169,17 +169,41 @@ class FindingIn(_In):
     excluded: bool = False
 
 
+OutcomeStatus = Literal["recovered", "resolved", "improved", "stable", "worsened", "recurred", "died"]
+
+
+class OutcomeIn(_In):
+    status: OutcomeStatus | None = None
+    description: str | None = Field(default=None, max_length=1000)
+    follow_up_months: float | None = Field(default=None, ge=0, le=1200)
+
+
+class MeasurementIn(_In):
+    """A lab: analyte (name or synonym, e.g. phosphorus, BUN), value and unit, or a flag or a result in words."""
+
+    analyte: str = Field(min_length=1, max_length=100)
+    value: float | None = Field(default=None, ge=0, le=1e6)
+    unit: str | None = Field(default=None, max_length=30)
+    flag: str | None = Field(default=None, max_length=30, description="increased, decreased, normal, positive, ...")
+    result: str | None = Field(default=None, max_length=200)
+
+
 class CaseFields(_In):
     """The fields a curator may set (create) or change (update); levels as text such as "C2-C3"."""
 
     label: str | None = Field(default=None, max_length=300)
+    diagnosis: str | None = Field(default=None, max_length=100,
+                                  description="diagnosis key, e.g. tumoral_calcinosis or capnon")
     age_years: float | None = Field(default=None, ge=0, le=120)
+    age_range_years: tuple[float, float] | None = Field(default=None, description="[low, high] when a range is stated")
     sex: Literal["female", "male", "unknown"] | None = None
     levels: list[str] | None = Field(default=None, max_length=30)
     side: Literal["left", "right", "bilateral", "midline"] | None = None
     compartments: list[str] | None = Field(default=None, max_length=50)
     findings: list[FindingIn] | None = Field(default=None, max_length=200)
     treatments: list[TreatmentIn] | None = Field(default=None, max_length=50)
+    measurements: list[MeasurementIn] | None = Field(default=None, max_length=100)
+    outcome: OutcomeIn | None = None
     etiology: list[str] | None = Field(default=None, max_length=30)
     comorbidities: list[str] | None = Field(default=None, max_length=50)
     imaging: list[str] | None = Field(default=None, max_length=50)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 import threading
@@ -12,7 +13,8 @@ from calcispine.model import Case, CaseFilter
 
 from ._core import ClientError, WebContext
 
-__all__ = ["ALLOWED_UPLOADS", "assessor", "cohort_summary", "extract_text", "extract_upload", "invalidate"]
+__all__ = ["ALLOWED_UPLOADS", "assessor", "cohort_summary", "extract_text", "extract_upload", "invalidate",
+           "one_newline"]
 
 #: Upload types the Extract page takes: by extension, each checked against the file's first bytes.
 ALLOWED_UPLOADS = {".txt": "text", ".pdf": "pdf", ".xml": "xml"}
@@ -53,6 +55,11 @@ def _extract_api() -> tuple[Any, Any, Any]:
     from calcispine.extract import Document, extract_case, read_document
 
     return extract_case, read_document, Document
+
+
+def one_newline(text: str) -> str:
+    """Line ends as LF only, as a form gives text back (browsers send CRLF), so evidence offsets survive a round trip."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def extract_text(ctx: WebContext, text: str, name: str = "pasted text") -> Any:
@@ -98,4 +105,4 @@ def extract_upload(ctx: WebContext, filename: str, data: bytes) -> Any:
             doc = read_document(path, ctx.settings)
         except ValueError as exc:
             raise ClientError(str(exc).replace(str(path), filename)) from exc
-    return extract_case(doc, ctx.settings)
+    return extract_case(dataclasses.replace(doc, text=one_newline(doc.text)), ctx.settings)
