@@ -281,3 +281,14 @@ def test_bad_diagnosis_outcome_or_labs_are_named_and_nothing_changes(env: WebEnv
         assert r.status_code == 400 and said in r.json()["detail"], (body, r.text)
     assert env.client.patch(f"/api/cases/{GUO}", json={"outcome": {"status": "cured?"}}, headers=env.auth()).status_code == 422
     assert env.snapshot() == before
+
+
+def test_an_unknown_diagnosis_is_refused_and_levels_may_be_lower_case(env: WebEnv) -> None:
+    for path in ("/api/cases", "/api/stats", "/cases", "/cohort"):
+        r = env.client.get(path, params={"diagnosis": "bogus"})
+        assert r.status_code == 400 and "tumoral_calcinosis" in r.text, path
+    assert env.client.get("/api/cases", params={"diagnosis": "capnon"}).json()["total"] == 1
+    lower = env.client.get("/api/cases", params={"level": "c4", "limit": 100}).json()
+    upper = env.client.get("/api/cases", params={"level": "C4", "limit": 100}).json()
+    assert lower["total"] == upper["total"] > 0
+    assert env.client.get("/cases", params={"level": "l4-l5"}).status_code == 200

@@ -146,8 +146,13 @@ def test_cohort_page_and_downloads(sqlite_env: WebEnv) -> None:
     from calcispine.model import all_levels
 
     assert rows[0] == ["level", "cases"] and len(rows) == 1 + len(all_levels())
-    for name in ("age_distribution", "etiology_by_region", "treatments", "dialysis_finding"):
+    for name in ("age_distribution", "etiology_by_region", "treatments", "outcomes", "dialysis_finding"):
         assert c.get(f"/cohort/data/{name}.csv").status_code == 200
+        assert c.get(f"/cohort/figure/{name}.svg").status_code == 200
+    assert "outcomes.svg" in page
+    etiology = [line.split(",") for line in c.get("/cohort/data/etiology_by_region.csv").text.strip().splitlines()]
+    regions = {"cervical", "thoracic", "lumbar", "sacral", "unknown"}
+    assert all(row[etiology[0].index("region")] in regions for row in etiology[1:]), etiology[:3]
     assert c.get("/cohort/figure/nothing.svg").status_code == 404
     assert "No case matches" in c.get("/cohort", params={"age_min": 119}).text
 

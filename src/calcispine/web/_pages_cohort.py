@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from calcispine.model import ReviewStatus, all_levels
+from calcispine.model import ReviewStatus
 
-from ._core import ClientError, Ctx, Filter, WebContext
+from ._core import ClientError, Ctx, Filter, WebContext, diagnosis_keys
 from ._services import cohort_summary
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -23,7 +23,8 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("etiology_by_region", "Etiology by region of the spine. A case with more than one cause is drawn once, as "
      "'several causes', so a cause's bar can be shorter than its count above, which counts such a case under each "
      "of its causes"),
-    ("treatments", "Treatment and outcome"),
+    ("treatments", "Treatments (a case can have several)"),
+    ("outcomes", "Outcome after treatment, as the reports state it"),
     ("dialysis_finding", "Dialysis-related cases along the spine compared with cases of no particular cause"),
 )
 _NAMES = {name for name, _ in FIGURES}
@@ -33,32 +34,9 @@ def _summary(ctx: WebContext, flt: Filter) -> Any:
     key = ("summary", flt)
     hit = ctx.cache.get(str(key))
     if hit is None:
-        hit = cohort_summary(ctx, flt.to_filter())
+        hit = cohort_summary(ctx, flt.to_filter(diagnosis_keys(ctx)))
         ctx.cache[str(key)] = hit
     return hit
-
-
-def figure_rows(name: str, summary: Any, cases: list[Any]) -> list[list[Any]]:
-    """The numbers a figure draws, as CSV rows (header first)."""
-    d = summary.to_dict()
-    if name == "spine_levels":
-        return [["level", "cases"], *([lv.name, d["level_counts"].get(lv.name, 0)] for lv in all_levels())]
-    if name == "age_distribution":
-        return [["case_id", "age_years"], *([c.id, c.age_midpoint] for c in cases if c.age_midpoint is not None)]
-    if name == "etiology_by_region":
-        return [["region", "etiology", "cases"],
-                *([r, e, n] for r, row in d["etiology_by_region"].items() for e, n in row.items())]
-    if name == "treatments":
-        return [["kind", "category", "cases"], *(["treatment", k, v] for k, v in d["treatment_counts"].items()),
-                *(["outcome", k, v] for k, v in d["outcome_counts"].items())]
-    finding = d["findings"].get("dialysis_by_region", next(iter(d["findings"].values()), None))
-    if not finding:
-        return [["row", "column", "cases"]]
-    rows = [["row", "column", "cases"]]
-    for r, label in enumerate(finding.get("row_labels", [])):
-        for c, col in enumerate(finding.get("col_labels", [])):
-            rows.append([label, col, finding["counts"][r][c]])
-    return rows
 
 
 @router.get("/cohort")
@@ -98,8 +76,10 @@ def cohort_figure(ctx: Ctx, flt: Filter, name: str, fmt: str, download: int = 0)
 def cohort_data(ctx: Ctx, flt: Filter, name: str) -> Response:
     if name not in _NAMES:
         raise HTTPException(status_code=404, detail=f"no figure {name}; figures: {', '.join(sorted(_NAMES))}")
+    from calcispine.cohort import figure_data
+
     summary, cases = _summary(ctx, flt)
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(figure_rows(name, summary, cases))
+    csv.writer(buf, lineterminator="\n").writerows(figure_data(name, summary, cases))
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="calcispine-{name}.csv"'})

@@ -76,3 +76,11 @@ def test_user_password_sets_a_new_one(tmp_path: Path) -> None:
         store = AccountStore(reg.engine)
         assert store.authenticate("ada", "second password", "127.0.0.1") is not None
         assert store.authenticate("ada", "first password", "127.0.0.2") is None
+
+
+@pytest.mark.parametrize(("name", "value", "message"), BAD_ENVIRONMENT[:3] + BAD_ENVIRONMENT[4:])
+def test_serve_with_a_bad_environment_setting_prints_one_line(tmp_path: Path, name: str, value: str, message: str) -> None:
+    run = subprocess.run([sys.executable, "-c", "from calcispine.cli import main; main()", "serve"],
+                         env=_env(tmp_path, **{name: value}), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.strip() == f"error: {message}", run.stderr
