@@ -167,6 +167,7 @@ def test_curator_corrects_a_field_and_finds_it_in_the_audit_log(server: tuple[st
     shot(pg, "case")
     pg.click("text=Correct fields")  # type: ignore[attr-defined]
     pg.fill("input[name=age_years]", "56")  # type: ignore[attr-defined]
+    shot(pg, "case-edit")
     pg.click("button:has-text('Save changes')")  # type: ignore[attr-defined]
     pg.wait_for_selector(".notice")  # type: ignore[attr-defined]
     history = pg.locator("ol.audit li").first.inner_text()  # type: ignore[attr-defined]

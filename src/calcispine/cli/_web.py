@@ -12,7 +12,7 @@ import typer
 
 from calcispine.config import SettingsError
 
-from ._app import app, console, fail, settings
+from ._app import app, console, fail, open_cli_registry, settings
 
 if TYPE_CHECKING:
     from calcispine.registry import Registry
@@ -79,13 +79,9 @@ def serve(
 
 
 def _accounts() -> tuple[Registry, AccountStore]:
-    from calcispine.registry import RegistryError, open_registry
     from calcispine.web import AccountStore
 
-    try:
-        reg = open_registry(settings())
-    except RegistryError as exc:
-        raise fail(str(exc)) from exc
+    reg = open_cli_registry()
     return reg, AccountStore(reg.engine)
 
 
