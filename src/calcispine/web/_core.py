@@ -162,7 +162,6 @@ def diagnosis_keys(ctx: WebContext) -> frozenset[str]:
     return keys
 
 
-
 @dataclass(frozen=True)
 class CaseQuery:
     """A registry subset as the list page, the cohort page and the API take it from the query string."""
