@@ -168,10 +168,10 @@ def test_uremic_tumoral_calcinosis_is_not_coded_as_the_familial_disease(
 def test_a_diagnosis_the_knowledge_base_codes_gets_that_code_and_reads_back_unchanged() -> None:
     from calcispine.model import Diagnosis, parse_levels
 
-    case = Case("oc-1", source_ids=("s",), levels=parse_levels("C2"),
-                diagnosis=Diagnosis("cppd", "calcium pyrophosphate deposition disease"))
+    case = Case("oc-1", source_ids=("s",), levels=parse_levels("C4-C6"),
+                diagnosis=Diagnosis("opll", "ossification of the posterior longitudinal ligament"))
     packet = case_to_phenopacket(case)
-    assert packet.diseases[0].term.id == "ORPHA:1416"
+    assert packet.diseases[0].term.id == "OMIM:602475"
     assert case_from_phenopacket(packet) == case  # the model's own ids stay empty
 
 

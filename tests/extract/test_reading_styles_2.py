@@ -366,3 +366,63 @@ def test_evidence_stops_where_page_furniture_was_removed() -> None:
     assert creatinine.value == 8.8 and creatinine.evidence is not None
     assert "University" not in creatinine.evidence.text
     assert text[creatinine.evidence.start:creatinine.evidence.end] == creatinine.evidence.text
+
+
+# --- PubMed pages and abstracts ---------------------------------------------------------------------
+
+PUBMED_PAGE = """Cervical gout with cord compression
+
+Abstract
+We present the case of a 74-year-old patient with long-standing gout who developed a C4-C5 tophaceous mass causing cord compression. The patient presented with quadriparesis.
+
+Publication types
+
+  • Case Reports
+
+MeSH terms
+
+  • Aged
+  • Gout / complications*
+  • Humans
+  • Male
+  • Spinal Cord Compression / etiology*
+"""
+
+
+def test_a_pubmed_page_gives_the_sex_from_its_mesh_terms_and_its_list_is_no_heading() -> None:
+    s = _one(PUBMED_PAGE)
+    assert s["sex"] == "male" and s["levels"] == ["C4", "C5"] and s["age_years"] == 74
+
+
+def test_mesh_age_groups_give_an_age_range_when_the_text_gives_none() -> None:
+    s = _one("Abstract\nA woman with a calcified mass at L3 presented with back pain.\n\nMeSH terms\n\n  • Aged, 80 and over\n"
+             "  • Female\n  • Humans\n")
+    assert s["age_range_years"] == [80, 120] and s["sex"] == "female"
+
+
+def test_the_case_part_of_a_structured_abstract_is_read_whole() -> None:
+    s = _one("Abstract\n\nBackground: Ligament ossification is rare in the lumbar spine.\n\nCase description: A 51-year-old "
+             "man presented with back pain. On CT we identified an ossified mass at the L1-L2 level. Two weeks of "
+             "conservative management did not help. The mass was removed endoscopically.\n\nConclusion: Endoscopy "
+             "works.\n\nPublication types\n\n  • Case Reports\n")
+    assert s["levels"] == ["L1", "L2"]
+    assert {"conservative", "resection"} <= set(s["treatment"])
+
+
+def test_patients_introduced_as_in_case_1_and_in_case_2() -> None:
+    first, second = _summaries("Clinical Features\nIn case 1, a 12-year-old girl presented with low back pain and "
+                               "MRI showed oedema of both L5 pedicles. In case 2, a 15-year-old girl had back pain on "
+                               "extension and CT showed a left L4 pars defect.")
+    assert (first["age_years"], first["levels"]) == (12, ["L5"])
+    assert (second["age_years"], second["levels"]) == (15, ["L4"])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "diagnosis"),
+    [("Biopsy of the soft tissue showed adenocarcinoma of prostatic origin.", "metastasis"),
+     ("MRI showed infectious spondylitis at L3-L4.", "infectious spondylitis"),
+     ("She had ossifications of the posterior longitudinal ligament.", "ossification of the posterior longitudinal ligament")],
+)
+def test_diagnoses_in_other_words(sentence: str, diagnosis: str) -> None:
+    s = _one("Case report\nA 57-year-old man had flank pain and a lesion at L1. " + sentence)
+    assert s["diagnosis"] == diagnosis

@@ -174,10 +174,12 @@ def _medline(p: Path, root: object) -> Document:
             doi = _itext(el)
     year = _year(_itext(art.find(".//{*}PubDate")))
     journal = _itext(art.find(".//{*}Journal/{*}Title")) or None
+    mesh = [_itext(d) for d in art.findall(".//{*}MeshHeading/{*}DescriptorName")]
     return Document(
         text="\n\n".join(parts).strip() + "\n", name=p.name, format="pubmed", title=title or None,
         authors=tuple(a for a in authors if a), year=year, journal=journal,
         pmid=pmid if pmid and pmid.isdigit() else None, doi=doi,
+        meta={"mesh": "; ".join(m for m in mesh if m)} if mesh else {},
     )
 
 

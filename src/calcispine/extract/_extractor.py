@@ -90,7 +90,7 @@ def _regexes() -> dict[str, re.Pattern[str]]:
         "male": re.compile(r"\b(?:man|male|boy|gentleman|he|his|him|himself|mr)\b", ic),
         "female_noun": re.compile(r"\b(?:woman|female|girl|lady)\b|(?<=\ban )(?:\w+ ){0,2}women\b|(?<=\ba )(?:\w+ ){0,2}women\b", ic),
         "male_noun": re.compile(r"\b(?:man|male|boy|gentleman)\b|(?<=\ban )(?:\w+ ){0,2}men\b|(?<=\ba )(?:\w+ ){0,2}men\b", ic),
-        "series": re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:(?:case|patient)\s*(\d+|[ivx]+)\b|(?:the|a|our)\s+(first|second|third|fourth|fifth|other|next)\s+(?:patient|case)\b)", ic),
+        "series": re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:(?:in|for|of)\s+)?(?:(?:case|patient)\s*(\d+|[ivx]+)\b|(?:the|a|our)\s+(first|second|third|fourth|fifth|other|next)\s+(?:patient|case)\b)", ic),
         "region": re.compile(r"\b(cervical|thoracic|lumbar|sacral|sacrum)\b(?! puncture| collar| orthosis| brace)", ic),
         "figref": re.compile(r"\s*[\[(](?:Fig(?:ure)?s?\.?|Table)\s*[^\])]{0,30}[\])]", ic),
         "diag_cue": re.compile(r"diagnos|consistent with|compatible with|confirmed|was made|seen in|characteristic of|revealed|demonstrated|suggesting|typical of", ic),
@@ -125,8 +125,8 @@ def _patient_sentences(sents: list[Sentence]) -> list[bool]:
     for s in sents:
         kind = s.section.kind
         t = s.text
-        if kind in _CASE_KINDS:
-            ok = True
+        if kind in _CASE_KINDS or (kind == "abstract" and _CASE_PART.search(s.section.title)):
+            ok = True  # the case part of a structured abstract tells the patient, if less precisely
         elif kind in _NEVER:
             ok = False
         elif kind == "discussion":
@@ -160,7 +160,8 @@ def _patient_sentences_headless(sents: list[Sentence]) -> list[bool]:
                     and not rx["other_work"].search(t))
             ok = (anchored and not rx["generic"].search(t)) or cont
         else:
-            started = started or (anchored and (n > 0 or kind != "other"))  # a title naming the patient opens nothing
+            # a title naming the patient opens nothing; a first sentence that ends as a sentence does
+            started = started or (anchored and (n > 0 or kind != "other" or t.rstrip().endswith(".")))
             ok = anchored or (
                 started and not rx["other_work"].search(t)
                 and (bool(rx["narrative"].search(t)) or not rx["generic"].search(t))
@@ -170,6 +171,7 @@ def _patient_sentences_headless(sents: list[Sentence]) -> list[bool]:
     return flags
 
 
+_CASE_PART = re.compile(r"\bcase\b|\bpatients?\b|\bclinical (?:presentation|description|history|findings)\b|\bmethods?\b|\bresults\b", re.IGNORECASE)
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
 _PATIENT_REF = re.compile(
     r"\b(?:patient|case)\s*(\d+)\b|\bthe (first|second|third|fourth|fifth|sixth) (?:patient|case)\b", re.IGNORECASE
@@ -395,6 +397,13 @@ def _build_case(
         sex = Sex.MALE
     if sex is not Sex.UNKNOWN and sex_ev is not None:
         note("sex", sex_ev)
+    mesh = mesh_terms(ctx.doc) if ctx.patients == 1 else ()
+    if sex is Sex.UNKNOWN:  # a PubMed record indexes the patient's sex among its MeSH terms
+        sexes = {t for t in mesh if t in ("Male", "Female")}
+        if len(sexes) == 1:
+            sex = Sex.MALE if sexes == {"Male"} else Sex.FEMALE
+    if age_years is None and age_range is None:
+        age_range = _mesh_age(mesh)
 
     # levels (patient sentences only): fusion constructs are never the lesion; levels written
     # beside an operation or a secondary finding count only when nothing else names one
@@ -611,6 +620,33 @@ def _presentation_age(ctx: _Ctx, ordered: list[int]) -> tuple[int, AgeMention] |
 
 
 _DECOMPRESSIONS = frozenset({"laminectomy", "hemilaminectomy", "laminoplasty", "foraminotomy", "corpectomy", "facetectomy", "resection"})
+_MESH_BLOCK = re.compile(r"^\s*MeSH terms\s*$((?:\s*\n\s*[•·*-]?\s*[A-Z][^\n]{0,80})+)", re.MULTILINE)
+# MeSH age groups (years), most specific last wins: 'Aged' and 'Aged, 80 and over' -> 80 and over.
+_MESH_AGES: tuple[tuple[str, tuple[float, float]], ...] = (
+    ("Adult", (19.0, 44.0)), ("Young Adult", (19.0, 24.0)), ("Middle Aged", (45.0, 64.0)), ("Aged", (65.0, 79.0)),
+    ("Aged, 80 and over", (80.0, 120.0)), ("Adolescent", (13.0, 18.0)), ("Child", (6.0, 12.0)),
+    ("Child, Preschool", (2.0, 5.0)), ("Infant", (0.08, 1.92)), ("Infant, Newborn", (0.0, 0.08)),
+)
+
+
+def mesh_terms(doc: Document) -> tuple[str, ...]:
+    """The MeSH descriptors a PubMed record lists (from the XML, or a page's 'MeSH terms' block)."""
+    if doc.meta.get("mesh"):
+        return tuple(t.strip() for t in doc.meta["mesh"].split(";") if t.strip())
+    m = _MESH_BLOCK.search(doc.text)
+    if m is None:
+        return ()
+    return tuple(re.sub(r"^[\s•·*-]+", "", ln).split(" / ")[0].rstrip("*").strip() for ln in m.group(1).splitlines() if ln.strip())
+
+
+def _mesh_age(mesh: tuple[str, ...]) -> tuple[float, float] | None:
+    found = [rng for name, rng in _MESH_AGES if name in mesh]
+    if not found:
+        return None
+    lo, hi = max(r[0] for r in found), min(r[1] for r in found)
+    return (lo, hi) if lo <= hi else None
+
+
 _RENAL_TAGS = frozenset({"chronic_kidney_disease", "hemodialysis", "peritoneal_dialysis"})
 
 

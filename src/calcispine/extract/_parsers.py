@@ -239,7 +239,7 @@ _LEVEL_RE = re.compile(
     r"|(?i:\batlanto-?axial\b|\blumbosacral\b)"
     r"|\b[CTLS](?:\s?|-(?=\d))\d{1,2}(?:\s*(?:-|–|—|/|to|through)\s*(?:[CTLS](?:\s?|-(?=\d)))?\d{1,2})*\b(?![-–]weighted)"
     # dorsal notation (D5 = T5), read only as a span or beside a vertebral word, never as 'vitamin D3'
-    r"|(?<!vitamin )\bD\d{1,2}\s*(?:-|–|/|to)\s*D?\d{1,2}\b|(?<!vitamin )\bD\s?\d{1,2}\b(?=\s+(?:vertebra\w*|level|body|bodies|spine|segment|pedicles?|laminae?|spinous))"
+    r"|(?<!vitamin )\bD\d{1,2}\s*(?:-|–|/|to)\s*D?\d{1,2}\b|(?<!vitamin )\bD\s?\d{1,2}\b(?=\s+(?i:vertebra\w*|level|body|bodies|spine|segment|pedicles?|laminae?|spinous))"
 )
 _LETTER_HYPHEN = re.compile(r"\b([CTLSD])-(?=\d)")
 _MRI_SEQ = re.compile(

@@ -129,7 +129,8 @@ def _compiled() -> dict[str, re.Pattern[str]]:
     start_furn = "|".join(f.pattern for f in r.furniture if f.where == "start")
     search_furn = "|".join(f.pattern for f in r.furniture if f.where == "search")
     return {
-        "line_heading": re.compile(rf"^[ \t•]*(?:\d+(?:\.\d+)*\.?\s*)?(?:{heads})[ \t]*[:.]?[ \t]*$", re.IGNORECASE),
+        # a bulleted line ('• Case Reports' under 'Publication types') is a list item, never a heading
+        "line_heading": re.compile(rf"^[ \t]*(?:\d+(?:\.\d+)*\.?\s*)?(?:{heads})[ \t]*[:.]?[ \t]*$", re.IGNORECASE),
         "inline_heading_colon": re.compile(
             rf"(?:(?<=[.!?])|(?<=[.!?][\s\]])|(?<=\n)|^)[ \t]*(?:{heads})[ \t]*:[ \t]*", re.IGNORECASE | re.MULTILINE
         ),

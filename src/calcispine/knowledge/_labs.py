@@ -177,7 +177,8 @@ class Analyte(BaseModel):
         canonical = value * self.units[self.unit(unit)]
         if self.possible is None:
             raise ValueError(f"{self.label} is reported as a result such as positive or normal, not as a number")
-        if not self.possible.min <= canonical <= self.possible.max:
+        slack = 1e-9 * max(abs(self.possible.max), 1.0)  # a bound reached through a conversion factor
+        if not self.possible.min - slack <= canonical <= self.possible.max + slack:
             raise ImpossibleValueError(
                 f"{self.label}: {value:g} {unit} ({canonical:g} {self.canonical_unit}) is outside what a patient can have "
                 f"({self.possible.min:g}-{self.possible.max:g} {self.canonical_unit}); check the value and the unit"
