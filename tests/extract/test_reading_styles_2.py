@@ -426,3 +426,27 @@ def test_patients_introduced_as_in_case_1_and_in_case_2() -> None:
 def test_diagnoses_in_other_words(sentence: str, diagnosis: str) -> None:
     s = _one("Case report\nA 57-year-old man had flank pain and a lesion at L1. " + sentence)
     assert s["diagnosis"] == diagnosis
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [("When admitted, the patient presented quadriparesia.", "tetraparesis"),
+     ("She gave a history of upper backache since past 5 months.", "backache"),
+     ("Rotation, extension, and flexion in the neck were all limited.", "limited neck range of motion"),
+     ("He presented with paralysis of 4 days duration.", "paralysis of 4 days duration")],
+)
+def test_symptoms_in_other_spellings_and_words(sentence: str, expected: str) -> None:
+    s = _one("Case report\nA 70-year-old man had a calcified mass at C4. " + sentence)
+    assert any(expected in p.lower() for p in s["symptoms"]), s["symptoms"]
+
+
+def test_lateral_masses_and_an_epidural_swelling_are_not_lumps() -> None:
+    s = _one("Case report\nA 60-year-old woman had buttock pain. Both lateral masses of the sacrum were eroded. "
+             "Paravertebral swelling with epidural extension narrowed the canal at S1.")
+    assert not any("mass" in p or "swelling" in p for p in s["symptoms"])
+
+
+def test_removal_of_an_ossified_ligament_or_curettage_is_a_resection() -> None:
+    for sentence in ("The patient had percutaneous endoscopic removal of OLF.", "Tumour curettage was performed."):
+        s = _one("Case report\nA 50-year-old man had back pain and CT showed a lesion at L2. " + sentence)
+        assert "resection" in s["treatment"], sentence

@@ -141,7 +141,10 @@ _TRAILING = re.compile(r"(?:\s+(?:and|or|with|the|a|an|of|to|in|on|at|by|her|his
 
 
 _HISTORY_OF = re.compile(r"(?:\b(?:a|an)\s+)?(?P<d>(?:\d+|[a-z]+(?:-[a-z]+)?)[- ](?:hours?|days?|weeks?|months?|years?)[- ](?:long\s+)?history of)\s+(?:\w+\s+)?$", re.IGNORECASE)
-_FOR_DURATION = re.compile(rf"\s+(?:for|over)\s+(?:(?:about|nearly|almost|approximately|more than|over|the (?:last|past|previous))\s+)*{_DURATION}", re.IGNORECASE)
+_FOR_DURATION = re.compile(
+    rf"\s+(?:for|over|of|since)\s+(?:(?:about|nearly|almost|approximately|more than|over|the (?:last|past|previous)|past|last)\s+)*{_DURATION}(?:\s+(?:duration|long))?",
+    re.IGNORECASE,
+)
 
 
 _LIST_NEXT = re.compile(_RIGHT_END.pattern + r"|\s(?:and|with)\s", re.IGNORECASE)
