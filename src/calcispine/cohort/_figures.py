@@ -268,7 +268,7 @@ def build_dialysis_finding(summary: CohortSummary) -> Figure:
     ax.set_xlim(0, 115)
     ax.set_xlabel("cervical cases, % (95% Wilson interval)")
     p_text = "not testable" if table.p_value is None else f"Fisher's exact p = {table.p_value:.4f}"
-    ax.set_title(f"Share of cases at the cervical spine ({summary.pooled})\n{p_text} ({table.n} cases)", loc="left",
+    ax.set_title(f"Share of cases at the cervical spine\n({summary.pooled})\n{p_text} ({table.n} cases)", loc="left",
                  fontsize=10.5)
     return fig
 
