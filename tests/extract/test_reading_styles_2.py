@@ -450,3 +450,11 @@ def test_removal_of_an_ossified_ligament_or_curettage_is_a_resection() -> None:
     for sentence in ("The patient had percutaneous endoscopic removal of OLF.", "Tumour curettage was performed."):
         s = _one("Case report\nA 50-year-old man had back pain and CT showed a lesion at L2. " + sentence)
         assert "resection" in s["treatment"], sentence
+
+
+def test_inflammatory_markers_leukocytosis_and_dorsal_levels_joined_by_and() -> None:
+    got = {m.analyte: m.flag for m in find_labs("He had elevated inflammatory markers, leukocytosis, and spinal tenderness.")}
+    assert got == {"inflammatory markers": "elevated", "white blood cell count": "increased"}
+    (esr,) = find_labs("elevated ESR at 113 mm after first hour")
+    assert (esr.value, esr.unit) == (113.0, "mm after first hour")
+    assert [[str(x) for x in m.levels] for m in find_levels("X-ray showed D11 and D12 collapse")] == [["T11", "T12"]]

@@ -28,6 +28,7 @@ _LAB_FEATURES: dict[str, str] = {
     "uric_acid": "elevated_uric_acid",
     "crp": "elevated_crp",
     "esr": "elevated_crp",
+    "inflammatory_markers": "elevated_crp",
     "alkaline_phosphatase": "elevated_alp",
     "pth": "secondary_hyperparathyroidism",
     "wbc": "leukocytosis",

@@ -239,6 +239,7 @@ _LEVEL_RE = re.compile(
     r"|(?i:\batlanto-?axial\b|\blumbosacral\b)"
     r"|\b[CTLS](?:\s?|-(?=\d))\d{1,2}(?:\s*(?:-|–|—|/|to|through)\s*(?:[CTLS](?:\s?|-(?=\d)))?\d{1,2})*\b(?![-–]weighted)"
     # dorsal notation (D5 = T5), read only as a span or beside a vertebral word, never as 'vitamin D3'
+    r"|(?<!vitamin )\bD\s?\d{1,2}(?:\s*(?:,|and|&)\s*D\s?\d{1,2})+\b"
     r"|(?<!vitamin )\bD\d{1,2}\s*(?:-|–|/|to)\s*D?\d{1,2}\b|(?<!vitamin )\bD\s?\d{1,2}\b(?=\s+(?i:vertebra\w*|level|body|bodies|spine|segment|pedicles?|laminae?|spinous))"
 )
 _LETTER_HYPHEN = re.compile(r"\b([CTLSD])-(?=\d)")
@@ -518,6 +519,10 @@ def _find_labs(text: str) -> tuple[LabMention, ...]:
                     continue
                 out.append(LabMention(a.start(), a.end(), a.group(0), None, None, None, flag))
                 taken.append((a.start(), a.end()))
+    for w in _COUNT_WORDS.finditer(text):  # 'leukocytosis': the white cell count, raised, in one word
+        if not any(m.start <= w.start() < m.end for m in out):
+            out.append(LabMention(w.start(), w.end(), "white blood cell count", None, None, None,
+                                  "increased" if w.group(0).lower().startswith(("leukocytos", "leucocytos")) else "decreased"))
     if _CSF.search(text):  # 'cerebrospinal fluid with normal protein and glucose': the CSF's, not the serum's
         out = [LabMention(m.start, m.end, _CSF_NAMES[_key(m.analyte)], m.value, m.value_text, m.unit, m.flag, m.result)
                if _key(m.analyte) in _CSF_NAMES else m for m in out]
@@ -525,5 +530,6 @@ def _find_labs(text: str) -> tuple[LabMention, ...]:
     return tuple(out)
 
 
+_COUNT_WORDS = re.compile(r"\b(?:leu[ck]ocytosis|leu[ck]openia)\b", re.IGNORECASE)
 _CSF = re.compile(r"\b(?:CSF|cerebrospinal fluid|lumbar puncture|spinal tap)\b", re.IGNORECASE)
 _CSF_NAMES = {"glucose": "CSF glucose", "total_protein": "CSF protein"}
