@@ -60,7 +60,7 @@ SETS = ("registry", "development", "texts")
 TITLES = {"registry": "registry (leave-one-out)", "development": "development vignettes",
           "texts": "report texts, diagnosis names blanked"}
 VIGNETTE_FILES = ("vignettes.yaml", "vignettes_heldout.yaml", "vignettes_blind.yaml", "vignettes_blind2.yaml",
-                  "vignettes_dev4.yaml")
+                  "vignettes_dev4.yaml", "vignettes_dev5.yaml")
 FORMER_HELDOUT = "vignettes_heldout.yaml"
 FORMER_BLIND = "vignettes_blind.yaml"
 BLIND_FILE = "vignettes_blind3.yaml"
