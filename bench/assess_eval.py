@@ -50,9 +50,10 @@ from typing import Any
 
 import yaml
 
-from calcispine.assess import Assessment, Assessor, patient_from_case, patient_from_mapping
+from calcispine.assess import Assessment, Assessor, diagnosis_names, patient_from_case, patient_from_mapping
 from calcispine.assess._estimates import entity_of_case
 from calcispine.assess._evidence import phrase_findings
+from calcispine.assess._input import BLANK
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -64,11 +65,6 @@ VIGNETTE_FILES = ("vignettes.yaml", "vignettes_heldout.yaml", "vignettes_blind.y
 FORMER_HELDOUT = "vignettes_heldout.yaml"
 FORMER_BLIND = "vignettes_blind.yaml"
 BLIND_FILE = "vignettes_blind3.yaml"
-BLANK = "[diagnosis]"
-# Knowledge-base aliases that are also plain words for a finding (a fracture line, chondrocalcinosis
-# of the knees): blanking them would delete findings, not names of the patient's diagnosis.
-FINDING_WORDS = frozenset({"fracture", "chondrocalcinosis", "spondylolysis", "pedicle fracture", "callus"})
-
 
 def _line(name: str, rs: list[int]) -> str:
     n = len(rs)
@@ -101,17 +97,9 @@ def explain_miss(res: Assessment, truth: str, limit: int = 6) -> list[str]:
 # ---- report texts -------------------------------------------------------------------------------
 
 def diagnosis_name_pattern(a: Assessor) -> re.Pattern[str]:
-    """Every name a report may give the diagnosis under: the extractor's vocabulary and the KB's names."""
-    from calcispine.extract import load_diagnoses
-
-    parts: set[str] = set()
-    for d in load_diagnoses().diagnoses.values():
-        parts.update(d.patterns)
-        parts.update(re.escape(x) for x in d.abbreviations)
-    for ent in a.kb.entities.values():
-        parts.update(re.escape(n) for n in (ent.label, *ent.aliases) if n.lower() not in FINDING_WORDS)
-    # Longest first, so that "tumoral calcinosis of the spine" goes before "tumoral calcinosis".
-    return re.compile(r"\b(?:" + "|".join(sorted(parts, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+    """Every name a report may give the diagnosis under (the assessment's own list)."""
+    del a
+    return diagnosis_names()
 
 
 def blank_names(text: str | None, pattern: re.Pattern[str]) -> str | None:

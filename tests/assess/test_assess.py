@@ -166,3 +166,14 @@ def test_crowned_dens_leads_as_its_own_presentation(assessor: Assessor) -> None:
     assert a.top.entity == "cppd" and a.top.presentation == "periodontoid"
     assert a.rank_of("cppd") == 1
     assert a.to_dict()["differential"][0]["presentation"] == "periodontoid"
+
+
+def test_a_report_is_assessed_on_its_findings_not_the_names_its_authors_give() -> None:
+    from calcispine.assess import patient_from_case
+    from calcispine.extract import extract_case
+
+    (case,) = extract_case("Case report\nA 70-year-old woman had neck pain. CT showed crowned dens syndrome with "
+                           "calcification around the odontoid. Histology confirmed tumoral calcinosis.").cases
+    patient = patient_from_case(case)
+    assert patient.imaging == ("CT showed [diagnosis] with calcification around the odontoid",)
+    assert patient.pathology == ("Histology confirmed [diagnosis]",)

@@ -8,6 +8,8 @@ from ._input import (
     AssessInputError,
     LabInput,
     PatientInput,
+    blank_diagnosis_names,
+    diagnosis_names,
     patient_from_case,
     patient_from_mapping,
     patient_from_phenopacket,
@@ -24,8 +26,8 @@ from ._similar import CaseProfile, SimilarCase, SimilarityIndex
 __all__ = [
     "AssessInputError", "Assessment", "Assessor", "Candidate", "CaseProfile", "EstimatedEntry", "EtiologyAssessment",
     "Evidence", "FindingLR", "LabInput", "LabInterpretation", "LabReading", "ManagementOption", "NextCheck",
-    "OntologyView", "PatientInput", "SimilarCase", "SimilarityIndex", "assess", "default_assessor",
-    "default_ontology", "derive_evidence", "estimate_from_registry", "next_checks", "patient_from_case",
+    "OntologyView", "PatientInput", "SimilarCase", "SimilarityIndex", "assess", "blank_diagnosis_names", "default_assessor",
+    "default_ontology", "derive_evidence", "diagnosis_names", "estimate_from_registry", "next_checks", "patient_from_case",
     "patient_from_mapping", "patient_from_phenopacket", "patient_from_yaml", "pretest_probabilities",
     "read_patient", "score", "suggest_labels", "to_markdown",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -250,8 +251,40 @@ def patient_from_phenopacket(data: Mapping[str, Any], name: str = "phenopacket")
     return patient_from_mapping(out, name)
 
 
+BLANK = "[diagnosis]"
+# Entity names that are also plain words for a finding (a fracture line, chondrocalcinosis of the
+# knees, a pars defect read as spondylolysis): blanking them would delete findings, not the answer.
+FINDING_WORDS = frozenset({"fracture", "chondrocalcinosis", "spondylolysis", "pedicle fracture", "callus"})
+
+
+@lru_cache(maxsize=1)
+def diagnosis_names() -> re.Pattern[str]:
+    """Every name a report may give its diagnosis under: the extractor's diagnosis vocabulary
+    (patterns and abbreviations) and the differential's entity labels and aliases."""
+    from calcispine.extract import load_diagnoses
+    from calcispine.knowledge._differential import load_differential
+
+    parts: set[str] = set()
+    for d in load_diagnoses().diagnoses.values():
+        parts.update(d.patterns)
+        parts.update(re.escape(x) for x in d.abbreviations)
+    for ent in load_differential().entities.values():
+        parts.update(re.escape(n) for n in (ent.label, *ent.aliases) if n.lower() not in FINDING_WORDS)
+    # Longest first, so that "tumoral calcinosis of the spine" goes before "tumoral calcinosis".
+    return re.compile(r"\b(?:" + "|".join(sorted(parts, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+def blank_diagnosis_names(text: str) -> str:
+    """``text`` with every diagnosis name replaced by '[diagnosis]'."""
+    return diagnosis_names().sub(BLANK, text)
+
+
 def patient_from_case(case: Case) -> PatientInput:
-    """What a case record says about the patient, leaving out the diagnosis and the treatment."""
+    """What a case record says about the patient, leaving out the diagnosis and the treatment.
+
+    Imaging and pathology phrases are read with the diagnosis names blanked ('CT showed crowned
+    dens syndrome', 'histology confirmed tumoral calcinosis'): the assessment reads findings, never
+    the authors' answer."""
     data: dict[str, Any] = {
         "id": case.id,
         "age_years": case.age_midpoint,
@@ -262,8 +295,8 @@ def patient_from_case(case: Case) -> PatientInput:
                                         {o.hpo_id for o in case.observed})),
         "history": tuple(t for t in case.etiology if t != "none_reported") + tuple(case.comorbidities),
         "compartments": case.compartments,
-        "imaging": case.imaging,
-        "pathology": case.pathology,
+        "imaging": tuple(blank_diagnosis_names(p) for p in case.imaging),
+        "pathology": tuple(blank_diagnosis_names(p) for p in case.pathology),
         "neuro_deficit": case.neuro_deficit,
         # only what the lab knowledge can read back: a known analyte with a value or a flag
         "labs": tuple(
@@ -295,18 +328,12 @@ def read_patient(path: str | Path) -> PatientInput:
 
 def patient_from_report(path: Path) -> PatientInput:
     """A case report through calcispine's extraction: its findings, never the authors' diagnosis."""
-    from calcispine import extract
+    from calcispine.extract import ReadError, extract_case, read_document
 
-    read_document = getattr(extract, "read_document", None)
-    extract_case = getattr(extract, "extract_case", None)
-    if read_document is None or extract_case is None:
-        raise AssessInputError(f"{path}: reading a report needs calcispine.extract.extract_case, not installed here")
-    doc = read_document(path)
-    result = extract_case(doc)
-    case = result[0] if isinstance(result, tuple) else result
-    cases = getattr(result, "cases", None)
-    if cases:
-        case = cases[0]
-    if not isinstance(case, Case):
-        raise AssessInputError(f"{path}: extraction returned no patient record")
-    return patient_from_case(case)
+    try:
+        result = extract_case(read_document(path))
+    except ReadError as exc:
+        raise AssessInputError(str(exc)) from exc
+    if not result.cases:
+        raise AssessInputError(f"{path}: no patient described: this does not read as a case report")
+    return patient_from_case(result.cases[0])
