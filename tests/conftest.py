@@ -1,9 +1,8 @@
-"""Shared fixtures: the real corpus (skipped with a reason when ../shared is absent)."""
+"""Shared fixtures: the real corpus and a PostgreSQL schema per test (see _environment.py for what a missing one does)."""
 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,15 +11,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("CALCISPINE_CORPUS", ROOT.parent / "shared" / "corpus"))
-POSTGRES_URL = os.environ.get("CALCISPINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from _environment import CORPUS, POSTGRES_URL, corpus_reason, postgres_reason, unavailable
 
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
-    if not (CORPUS / "gold.jsonl").is_file():
-        pytest.skip(f"corpus not found at {CORPUS} (set CALCISPINE_CORPUS or place ../shared beside the repo)")
+    reason = corpus_reason()
+    if reason:
+        unavailable("corpus", reason)
     return CORPUS
 
 
@@ -37,20 +35,9 @@ def review_summary(corpus_dir: Path) -> dict:
 
 
 
-def _postgres_available() -> str | None:
-    try:
-        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # any failure to reach the server is a reason to skip, stated
-        return f"no PostgreSQL server answers at {make_url(POSTGRES_URL).render_as_string(hide_password=True)}: {exc}"
-
-
 @pytest.fixture(scope="session")
 def postgres_skip_reason() -> str | None:
-    return _postgres_available()
+    return postgres_reason()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -60,7 +47,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_skip_r
         yield f"sqlite:///{tmp_path / 'registry.sqlite'}"
         return
     if postgres_skip_reason:
-        pytest.skip(postgres_skip_reason)
+        unavailable("postgres", postgres_skip_reason)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:

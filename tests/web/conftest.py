@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -13,26 +12,9 @@ from _webenv import WebEnv, make_env
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from _environment import POSTGRES_URL, unavailable
 from calcispine.config import Settings
 from calcispine.registry import open_registry
-
-POSTGRES_URL = os.environ.get("CALCISPINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _postgres_reason() -> str | None:
-    try:
-        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-    except Exception as exc:  # any failure to connect is the reason to skip, and is stated
-        return f"no PostgreSQL server at {make_url(POSTGRES_URL).render_as_string(hide_password=True)}: {exc}"
-    return None
-
-
-@pytest.fixture(scope="session")
-def postgres_reason() -> str | None:
-    return _postgres_reason()
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +33,13 @@ def _sqlite_copy(seed: Path, folder: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_reason: str | None,
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_skip_reason: str | None,
            seeded_sqlite: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield _sqlite_copy(seeded_sqlite, tmp_path)
         return
-    if postgres_reason:
-        pytest.skip(postgres_reason)
+    if postgres_skip_reason:
+        unavailable("postgres", postgres_skip_reason)
     schema = f"web_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:

@@ -15,16 +15,20 @@ from pathlib import Path
 import pytest
 from _webenv import CURATOR, PASSWORD, WebEnv, make_env
 
-CHROMIUM = Path("/usr/bin/chromium")
+from _environment import CHROMIUM, chromium_reason, unavailable
+
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
-                       "(apt-get install chromium; `make test` does it)"),
-]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _chromium() -> None:
+    reason = chromium_reason()
+    if reason:
+        unavailable("browser", reason)
 
 
 def _free_port() -> int:
