@@ -836,13 +836,8 @@ _PHRASE_TITLES = {
 }
 
 
-_NOT_IMAGING_SENTENCE = re.compile(
-    r"\b(?:underwent|performed|surgeon|biops\w+|resect\w*|excis\w*|decompression|laminectom\w*|hemilaminectom\w*|"
-    r"denied|considered|ordered|(?:was|were) obtained|referred|recovered|treated)\b",
-    re.IGNORECASE,
-)
 _IMAGING_FINDING = re.compile(
-    r"\b(?:CT|MRI?|radiographs?|scans?|imaging|x-?rays?|films?|tomograph\w*|scintigra\w*|ultraso\w+)\b[^.;]{0,80}?"
+    r"\b(?:CT|MRI?|radiographs?|scans?|imaging|x[- ]?rays?|films?|tomograph\w*|scintigra\w*|ultraso\w+)\b[^.;]{0,80}?"
     r"\b(?:showed|shows|revealed|reveals|demonstrated|demonstrates|disclosed|found|detected|confirmed|identified)\b",
     re.IGNORECASE,
 )
@@ -856,10 +851,11 @@ _LESION_WORDS = re.compile(
     r"lamina|deposit|calcific\w*|ossifi\w*|nidus|cord|dura\w*|fusion|levels?|segments?|margins?|septa|rim)\b",
     re.IGNORECASE,
 )
-# A sentence of treatment, examination or history does not continue the imaging.
+# A sentence of treatment, examination, referral or reasoning is not imaging, even when it names a modality.
 _NOT_IMAGING = re.compile(
-    r"\b(?:underwent|performed|operated|excised|resected|removed|treated|prescribed|complain\w*|noticed|presented|"
-    r"referred|examination|examined|reflex\w*|power|sensation)\b",
+    r"\b(?:underwent|performed|operated|surgeon|biops\w+|resect\w*|excis\w*|removed|decompression|laminectom\w*|"
+    r"hemilaminectom\w*|treated|prescribed|complain\w*|noticed|presented|referred|examination|examined|reflex\w*|"
+    r"power|sensation|denied|considered|ordered|(?:was|were) obtained|recovered)\b",
     re.IGNORECASE,
 )
 
@@ -887,7 +883,7 @@ def _phrases(ctx: _Ctx, idx: list[int], kind: str, note: object, exclude: tuple[
             continue
         if kind == "imaging" and rx["pathology"].search(sent.text) and not re.search(r"\b(?:CT|MRI?|radiograph|scan|imaging|x-?ray)", sent.text, re.I):
             continue
-        if kind == "imaging" and _NOT_IMAGING_SENTENCE.search(sent.text) and not _IMAGING_FINDING.search(sent.text) \
+        if kind == "imaging" and _NOT_IMAGING.search(sent.text) and not _IMAGING_FINDING.search(sent.text) \
                 and not _IMAGING_SIGN.search(sent.text):
             continue  # a referral, an operation or a reasoning that names a modality is not an imaging finding
         if ctx.labs(i) or rx["differential"].search(sent.text):
