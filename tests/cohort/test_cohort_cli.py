@@ -152,11 +152,16 @@ def test_levels_may_be_typed_in_lower_case(db):
     assert _json(db, "--level", "l4-l5")["cases"] == _json(db, "--level", "L4-L5")["cases"] > 0
 
 
-def test_the_secondary_filter_covers_exactly_the_secondary_count(db):
+def test_the_secondary_filter_covers_exactly_the_secondary_count(db, tmp_path):
     every = _json(db)
     assert _json(db, "--etiology", "secondary")["cases"] == every["secondary"]
     table = _json(db, "--source", "guo-2017-table1")
     assert _json(db, "--source", "guo-2017-table1", "--etiology", "secondary")["cases"] == table["secondary"] == 17
+    # export selects the same cases from the same flags, free 'other:' causes included
+    for etiology, expected in (("secondary", every["secondary"]), ("other", 1)):
+        out = tmp_path / f"{etiology}.jsonl"
+        result = runner.invoke(app, ["--db", str(db), "export", "-f", "jsonl", "-o", str(out), "--etiology", etiology])
+        assert result.exit_code == 0 and f"Exported {expected} case(s)" in " ".join(result.output.split())
 
 
 def test_json_of_an_empty_subset_is_strict_json(db):

@@ -107,3 +107,10 @@ def test_short_span_form_equals_long_form_within_a_region(a: Level, b: Level) ->
     if first.region == last.region:
         assert parse_levels(f"{first.name}-{last.number}") == long_form
         assert parse_levels(f"{first.name}/{last.number}") == long_form
+
+
+@given(level_sets)
+def test_typed_levels_may_be_lower_case(levels: tuple[Level, ...]) -> None:
+    typed = render_levels(levels).lower()
+    assert parse_levels(typed, typed=True) == levels
+    assert parse_levels("d11 and d12", typed=True) == parse_levels("T11-T12")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, inspect
 
 from calcispine.config import Settings
-from calcispine.model import CaseFilter, Level, Region, ReviewStatus, Sex, Source, SourceRef, parse_levels
+from calcispine.model import OTHER_PREFIX, CaseFilter, Level, Region, ReviewStatus, Sex, Source, SourceRef, parse_levels
 from calcispine.registry import (
     Base,
     Dataset,
@@ -66,6 +66,8 @@ FILTERS = [
     CaseFilter(levels=parse_levels("L4-L5")),
     CaseFilter(etiology=("hemodialysis", "peritoneal_dialysis")),
     CaseFilter(etiology=("none_reported",), sex=Sex.MALE),
+    CaseFilter(etiology=(OTHER_PREFIX,)),
+    CaseFilter(etiology=("crest", OTHER_PREFIX)),
     CaseFilter(diagnosis=("capnon",)),
     CaseFilter(sex=Sex.FEMALE, age_min=50, age_max=60),
     CaseFilter(age_max=10),

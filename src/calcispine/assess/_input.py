@@ -92,7 +92,7 @@ class PatientInput(BaseModel):
         if both:
             raise ValueError(f"{', '.join(both)} is listed both as observed and as excluded; keep one")
         try:
-            parse_levels(" ".join(self.levels)) if self.levels else None
+            parse_levels(" ".join(self.levels), typed=True) if self.levels else None
         except LevelError as exc:
             raise ValueError(f"levels: {exc}") from exc
         return self
@@ -101,7 +101,7 @@ class PatientInput(BaseModel):
     def parsed_levels(self) -> tuple[Any, ...]:
         out: set[Any] = set()
         for text in self.levels:
-            out.update(parse_levels(text))
+            out.update(parse_levels(text, typed=True))
         return tuple(sorted(out))
 
     def check_terms(self, ontology: OntologyView) -> PatientInput:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,8 +20,8 @@ from calcispine.cohort import (
     CohortSummary,
     CrossTab,
     crosstab,
+    diagnosis_filter,
     expand_etiology,
-    known_diagnoses,
     render_report,
     summarise,
     write_report,
@@ -39,16 +39,8 @@ from ._app import app, console, err_console, fail, open_cli_registry
 
 _FORMATS = ("table", "json", "csv", "markdown")
 _PACKAGED_REVIEW = "guo-2017-table1"
-ALL_DIAGNOSES = "all"
 #: What pooled figures are about unless --diagnosis says otherwise (cases stating no diagnosis stay in, labelled).
 POOLED_BY_DEFAULT = "tumoral_calcinosis"
-_LEVEL_LETTER = re.compile(r"\b([ctlsCTLS])(?=\d)")
-
-
-def level_text(text: str) -> str:
-    """Level letters as capitals (``c4-c5`` -> ``C4-C5``); words such as 'fourth-fifth cervical' untouched."""
-    return _LEVEL_LETTER.sub(lambda m: m.group(1).upper(), text)
-
 
 
 RegionOpt = Annotated[list[str] | None, typer.Option("--region", help="cervical, thoracic, lumbar or sacral (repeatable).")]
@@ -85,13 +77,12 @@ def build_filter(
     year_max: int | None = None,
     source: list[str] | None = None,
     *,
-    known_tags: tuple[str, ...] = (),
-    stored_diagnoses: tuple[str, ...] = (),
+    stored_diagnoses: Callable[[], Iterable[str]] = tuple,
 ) -> CaseFilter:
     """The CLI flags as a :class:`CaseFilter`; ``ValueError`` names the flag and the accepted values.
 
-    ``known_tags`` are the etiology tags stored (so that a class such as ``secondary`` takes in the
-    free ``other:`` tags it counts). ``--diagnosis all`` is no diagnosis filter.
+    ``stored_diagnoses`` gives the diagnosis keys stored, which ``--diagnosis`` accepts besides the
+    knowledge base's; ``--diagnosis all`` is no diagnosis filter.
     """
     regions: list[Region] = []
     for r in region or ():
@@ -102,13 +93,17 @@ def build_filter(
     levels: list[Level] = []
     for text in level or ():
         try:
-            levels.extend(parse_levels(level_text(text)))
+            levels.extend(parse_levels(text, typed=True))
         except ValueError as exc:
             raise ValueError(f"--level: {exc}") from None
     try:
-        tags = expand_etiology(etiology or (), known_tags)
+        tags = expand_etiology(etiology or ())
     except ValueError as exc:
         raise ValueError(f"--etiology: {exc} (or a group such as dialysis, or a class such as secondary)") from None
+    try:
+        diagnoses = diagnosis_filter(diagnosis or (), stored_diagnoses)
+    except ValueError as exc:
+        raise ValueError(f"--diagnosis {exc}") from None
     parsed_sex = None
     if sex is not None:
         parsed_sex = Sex.parse(sex)
@@ -116,31 +111,21 @@ def build_filter(
             raise ValueError(f"--sex {sex!r}: choose female or male")
     return CaseFilter(
         regions=tuple(regions), levels=tuple(sorted(set(levels))), etiology=tags,
-        diagnosis=_diagnoses(diagnosis, stored_diagnoses),
+        diagnosis=diagnoses,
         sex=parsed_sex, age_min=age_min, age_max=age_max, year_min=year_min, year_max=year_max,
         source_ids=tuple(source or ()),
     )
 
 
-def _diagnoses(given: list[str] | None, stored: tuple[str, ...]) -> tuple[str, ...]:
-    if not given:
-        return ()
-    wanted = [d.strip().lower() for d in given]
-    if ALL_DIAGNOSES in wanted:
-        return ()
-    valid = sorted({*known_diagnoses(), *stored})
-    for d in wanted:
-        if d not in valid:
-            raise ValueError(f"--diagnosis {d!r}: choose one of {', '.join(valid)}, or {ALL_DIAGNOSES}")
-    return tuple(dict.fromkeys(wanted))
+def _stored_diagnoses() -> tuple[str, ...]:
+    with open_cli_registry() as reg:
+        return reg.diagnosis_keys()
 
 
 def filter_from_flags(*flags: Any) -> CaseFilter:
-    """build_filter with what the registry stores (tags, diagnoses); a bad flag is one error line."""
-    with open_cli_registry() as reg:
-        tags, stored = reg.etiology_tags(), reg.diagnosis_keys()
+    """build_filter with the diagnoses the registry stores; a bad flag is one error line."""
     try:
-        return build_filter(*flags, known_tags=tags, stored_diagnoses=stored)
+        return build_filter(*flags, stored_diagnoses=_stored_diagnoses)
     except ValueError as exc:
         raise fail(str(exc)) from None
 

@@ -33,8 +33,8 @@ from ._cohort import (
     SexOpt,
     YearMaxOpt,
     YearMinOpt,
-    build_filter,
     describe_filter,
+    filter_from_flags,
 )
 
 FORMATS = ("phenopacket", "csv", "jsonl")
@@ -66,10 +66,7 @@ def export_command(
     """Write registry cases as GA4GH Phenopackets (one file each), a flat CSV or full-fidelity JSONL."""
     if fmt not in FORMATS:
         raise fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    try:
-        flt = build_filter(region, level, etiology, diagnosis, sex, age_min, age_max, year_min, year_max, source)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    flt = filter_from_flags(region, level, etiology, diagnosis, sex, age_min, age_max, year_min, year_max, source)
     with open_cli_registry() as reg:
         cases = reg.list_cases(flt)
         sources = {s.id: s for s in reg.list_sources()}

@@ -15,9 +15,10 @@ from ._figures import (
 )
 from ._report import case_citation, render_report, write_report
 from ._summary import PUBLISHED_KEYS, CohortFinding, CohortSummary, dialysis_by_region, pooled_label, summarise
-from ._variables import VARIABLES, etiology_category, expand_etiology, known_diagnoses
+from ._variables import ALL_DIAGNOSES, VARIABLES, diagnosis_filter, etiology_category, expand_etiology, known_diagnoses
 
 __all__ = [
+    "ALL_DIAGNOSES",
     "BUILDERS",
     "PUBLISHED_KEYS",
     "VARIABLES",
@@ -28,6 +29,7 @@ __all__ = [
     "crosstab",
     "dialysis_by_region",
     "etiology_category",
+    "diagnosis_filter",
     "expand_etiology",
     "figure_age_distribution",
     "figure_data",

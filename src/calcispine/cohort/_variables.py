@@ -36,24 +36,21 @@ def etiology_category(case: Case) -> str | None:
     return groups[0] if len(groups) == 1 else "multiple"
 
 
-def expand_etiology(terms: Iterable[str], known_tags: Iterable[str] = ()) -> tuple[str, ...]:
+def expand_etiology(terms: Iterable[str]) -> tuple[str, ...]:
     """Tags named directly, by vocabulary group (``dialysis``) or by class (``secondary``).
 
-    A free ``other:<text>`` tag counts in the vocabulary's class for free tags (secondary), so a
-    class takes in the free tags among ``known_tags`` (the tags stored) and ``other`` names them
-    all: the filter then selects exactly the cases the class count counts.
+    A free ``other:<text>`` tag counts in the vocabulary's class for free tags (secondary), so that
+    class and ``other`` take in the bare prefix, which a filter reads as every free tag: the filter
+    then selects exactly the cases the class count counts.
     """
     vocab = load_vocabulary()
-    free = [t for t in dict.fromkeys(known_tags) if t.startswith(OTHER_PREFIX)]
     out: list[str] = []
     for term in terms:
         t = term.strip()
         matched = [k for k, e in vocab.etiology.items() if t in (k, e.group, e.cls)]
         if t == vocab.other_class or t == "other":
-            matched += free
+            matched.append(OTHER_PREFIX)
         if not matched:
-            if t == "other":
-                raise ValueError("no stored case names a cause outside the vocabulary (other:<text>)")
             matched = [vocab.check_etiology(t)]
         out.extend(m for m in matched if m not in out)
     return tuple(out)
@@ -64,6 +61,28 @@ def known_diagnoses() -> tuple[str, ...]:
     from calcispine.extract import load_diagnoses  # lazy: the extraction rules file holds the diagnosis list
 
     return tuple(sorted({*load_diagnoses().diagnoses, *load_differential().entities}))
+
+
+#: A diagnosis filter naming this keeps every diagnosis.
+ALL_DIAGNOSES = "all"
+
+
+def diagnosis_filter(given: Iterable[str], stored: Callable[[], Iterable[str]]) -> tuple[str, ...]:
+    """The diagnosis keys a filter keeps; nothing or ``all`` is no diagnosis filter.
+
+    A key must be one the knowledge base names or one ``stored`` returns (called only when a key
+    is outside the knowledge base, as reading what is stored may scan the registry).
+    """
+    wanted = tuple(dict.fromkeys(d.strip().lower() for d in given if d.strip()))
+    if not wanted or ALL_DIAGNOSES in wanted:
+        return ()
+    valid = set(known_diagnoses())
+    if not valid.issuperset(wanted):
+        valid.update(stored())
+    for d in wanted:
+        if d not in valid:
+            raise ValueError(f"{d!r}: choose one of {', '.join(sorted(valid))}, or {ALL_DIAGNOSES}")
+    return wanted
 
 
 def _region(case: Case) -> str | None:

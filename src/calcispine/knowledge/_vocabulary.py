@@ -9,9 +9,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from calcispine.model import OTHER_PREFIX
+
 EtiologyClass = Literal["primary_normophosphatemic", "primary_hyperphosphatemic", "secondary"]
 BoulmanCategory = Literal["metastatic", "tumoral", "dystrophic", "calciphylaxis", "idiopathic"]
-OTHER_PREFIX = "other:"
 
 
 class EtiologyTag(BaseModel):

@@ -18,7 +18,7 @@ from ._case import (
     SourceRef,
     Treatment,
 )
-from ._filter import CaseFilter
+from ._filter import OTHER_PREFIX, CaseFilter
 from ._issues import DataIssue, IssueLevel, Notepad
 from ._levels import (
     N_LEVELS,
@@ -33,7 +33,7 @@ from ._levels import (
 )
 
 __all__ = [
-    "CASE_FIELDS", "Case", "CaseFilter", "Conflict", "DataIssue", "Diagnosis", "Evidence", "Finding",
+    "CASE_FIELDS", "OTHER_PREFIX", "Case", "CaseFilter", "Conflict", "DataIssue", "Diagnosis", "Evidence", "Finding",
     "IssueLevel", "LabFlag", "Level", "LevelError", "Measurement", "N_LEVELS", "Notepad",
     "Outcome", "Provenance", "Region", "ReviewStatus", "Sex", "Side", "Source", "SourceRef",
     "Treatment", "all_levels", "level_range", "parse_levels", "regions_of", "render_levels",

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from ._case import Case, ReviewStatus, Sex, Source
 from ._levels import Level, Region
 
+OTHER_PREFIX = "other:"
+"""A free etiology tag or treatment code is ``other:<text>``; the bare prefix in a filter means any of them."""
+
 
 @dataclass(frozen=True)
 class CaseFilter:
@@ -15,7 +18,8 @@ class CaseFilter:
 
     ``level`` keeps cases whose span includes that segment; ``region`` those with any
     level in it; ``etiology`` those carrying any of the tags (``dialysis`` style groups
-    are expanded by the caller); years come from the case's sources.
+    are expanded by the caller; the bare :data:`OTHER_PREFIX` stands for every free tag);
+    years come from the case's sources.
     """
 
     regions: tuple[Region, ...] = ()
@@ -41,12 +45,15 @@ class CaseFilter:
     def is_empty(self) -> bool:
         return self == CaseFilter()
 
+    def takes_tag(self, tag: str) -> bool:
+        return tag in self.etiology or (OTHER_PREFIX in self.etiology and tag.startswith(OTHER_PREFIX))
+
     def matches(self, case: Case, sources: Mapping[str, Source] | None = None) -> bool:
         if self.regions and not set(case.regions) & set(self.regions):
             return False
         if self.levels and not set(case.levels) & set(self.levels):
             return False
-        if self.etiology and not set(case.etiology) & set(self.etiology):
+        if self.etiology and not any(self.takes_tag(t) for t in case.etiology):
             return False
         if self.diagnosis and (case.diagnosis is None or case.diagnosis.key not in self.diagnosis):
             return False

@@ -134,12 +134,17 @@ _ORDINAL_SPAN = re.compile(
 _VERTEBRA_SPAN = re.compile(rf"\b[CTLSD]\s?\d{{1,2}}(?:{_DASH}(?:[CTLSD]\s?)?\d{{1,2}})*\b")
 
 
-def parse_levels(text: str) -> tuple[Level, ...]:
+#: A level's letter typed in lower case (``c4-c5``), as people type levels in a box.
+_TYPED_LETTER = re.compile(r"\b([ctlsd])(?=\d)")
+
+
+def parse_levels(text: str, *, typed: bool = False) -> tuple[Level, ...]:
     """Every segment a level text names, sorted and without repeats.
 
     Vertebra letters are upper case (C, T, L, S; D for dorsal) so that prose such
-    as "t1-weighted" is not read as a level; impossible levels raise LevelError
-    naming the text.
+    as "t1-weighted" is not read as a level; ``typed`` text (a filter, a form, a
+    patient's levels) may write them in lower case. Impossible levels raise
+    LevelError naming the text.
 
     >>> [str(x) for x in parse_levels("C3/4 and C4/5")]
     ['C3', 'C4', 'C5']
@@ -147,7 +152,7 @@ def parse_levels(text: str) -> tuple[Level, ...]:
     ['C6', 'C7', 'T1', 'T2']
     """
     try:
-        return _parse_levels(text)
+        return _parse_levels(_TYPED_LETTER.sub(lambda m: m.group(1).upper(), text) if typed else text)
     except LevelError as exc:
         if repr(text) in str(exc):
             raise

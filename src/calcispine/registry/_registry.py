@@ -31,6 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from calcispine.config import Settings
 from calcispine.knowledge import load_vocabulary
 from calcispine.model import (
+    OTHER_PREFIX,
     Case,
     CaseFilter,
     Conflict,
@@ -351,7 +352,10 @@ class Registry:
             w.append(exists().where(CaseLevelRow.case_id == CaseRow.id,
                                     CaseLevelRow.level_index.in_([lv.index for lv in flt.levels])))
         if flt.etiology:
-            w.append(exists().where(CaseEtiologyRow.case_id == CaseRow.id, CaseEtiologyRow.tag.in_(flt.etiology)))
+            tag: ColumnElement[bool] = CaseEtiologyRow.tag.in_(flt.etiology)
+            if OTHER_PREFIX in flt.etiology:
+                tag = or_(tag, CaseEtiologyRow.tag.startswith(OTHER_PREFIX, autoescape=True))
+            w.append(exists().where(CaseEtiologyRow.case_id == CaseRow.id, tag))
         if flt.diagnosis:
             w.append(CaseRow.diagnosis_key.in_(flt.diagnosis))
         if flt.sex is not None:
@@ -507,14 +511,6 @@ class Registry:
     def value_sources(self, case_id: str) -> tuple[ValueSource, ...]:
         """Each value of each field of a case with exactly the sources (or curator) that state it."""
         return value_provenance(self.get_case(case_id), self.records(case_id))
-
-    def etiology_tags(self) -> tuple[str, ...]:
-        """Every etiology tag stored on a patient or a per-source record (free ``other:`` tags included)."""
-        with self._read() as s:
-            tags = set(s.scalars(select(CaseEtiologyRow.tag).distinct()))
-            for payload in s.scalars(select(RecordRow.payload)):
-                tags.update(payload.get("etiology", ()))
-        return tuple(sorted(tags))
 
     def diagnosis_keys(self) -> tuple[str, ...]:
         """Diagnosis keys stored on a patient or a per-source record."""

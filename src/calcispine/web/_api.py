@@ -12,7 +12,7 @@ from calcispine.model import ReviewStatus, parse_levels
 from calcispine.registry import Dataset, RegistryError, case_from_dict, case_to_dict, source_from_dict
 
 from ._accounts import User
-from ._core import ClientError, Ctx, Filter, bearer_curator, diagnosis_keys, validation_message
+from ._core import ClientError, Ctx, Filter, bearer_curator, validation_message
 from ._editing import diagnosis_json, measurement_json
 from ._pages_cases import STATUS_MOVES, case_summary
 from ._schemas import (
@@ -62,7 +62,7 @@ def _fields_json(fields: CaseFields, only_set: bool) -> dict[str, Any]:
     for name, value in data.items():
         if name == "levels" and value is not None:
             try:
-                levels = {lv for text in value for lv in parse_levels(text)}
+                levels = {lv for text in value for lv in parse_levels(text, typed=True)}
             except ValueError as exc:
                 raise ClientError(f"levels: {exc}") from exc
             out[name] = [lv.name for lv in sorted(levels)]
@@ -102,7 +102,7 @@ def list_cases(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CaseListOut:
     """Cases matching the filter (same filters as the registry page), one summary row each."""
-    case_filter = flt.to_filter(diagnosis_keys(ctx))
+    case_filter = flt.to_filter(ctx)
     total = ctx.registry.count_cases(case_filter)
     cases = ctx.registry.list_cases(case_filter, limit=limit, offset=offset, sort=sort)
     sources = {s.id: s for s in ctx.registry.list_sources()}
@@ -192,7 +192,7 @@ def set_status(ctx: Ctx, case_id: str, body: StatusIn, user: Curator) -> CaseOut
 @router.get("/stats", tags=["cohort"])
 def stats(ctx: Ctx, flt: Filter) -> dict[str, Any]:
     """Pooled statistics of the cases matching the filter (the keys of ``calcispine stats --format json``)."""
-    summary, _ = cohort_summary(ctx, flt.to_filter(diagnosis_keys(ctx)))
+    summary, _ = cohort_summary(ctx, flt.to_filter(ctx))
     result: dict[str, Any] = summary.to_dict()
     return result
 

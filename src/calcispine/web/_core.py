@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -146,19 +144,13 @@ def client_ip(request: Request) -> str:
 
 # -- filters ---------------------------------------------------------------------------------------
 
-#: A level's letter typed in lower case (``c4-c5``), as people type in a filter box.
-_LEVEL_LETTER = re.compile(r"\b([ctls])(?=\d)")
-
-
-def diagnosis_keys(ctx: WebContext) -> frozenset[str]:
-    """Diagnosis keys a filter accepts: the knowledge base's and any stored (cached until the next write)."""
-    from calcispine.cohort import known_diagnoses
-
-    hit = ctx.cache.get("diagnosis_keys")
+def stored_diagnoses(ctx: WebContext) -> tuple[str, ...]:
+    """Diagnosis keys stored on a case or a record (cached until the next write)."""
+    hit = ctx.cache.get("stored_diagnoses")
     if hit is None:
-        hit = frozenset({*known_diagnoses(), *ctx.registry.diagnosis_keys()})
-        ctx.cache["diagnosis_keys"] = hit
-    keys: frozenset[str] = hit
+        hit = ctx.registry.diagnosis_keys()
+        ctx.cache["stored_diagnoses"] = hit
+    keys: tuple[str, ...] = hit
     return keys
 
 
@@ -178,21 +170,21 @@ class CaseQuery:
     status: tuple[str, ...] = ()
     q: str = ""
 
-    def to_filter(self, diagnoses: Collection[str] = ()) -> CaseFilter:
-        """The domain filter; ``diagnoses`` are the keys a diagnosis filter may name (none given: not checked)."""
-        from calcispine.cohort import expand_etiology
+    def to_filter(self, ctx: WebContext) -> CaseFilter:
+        """The domain filter; a diagnosis must be one the knowledge base names or one ``ctx`` stores."""
+        from calcispine.cohort import diagnosis_filter, expand_etiology
 
-        wanted = tuple(d.strip().lower() for d in self.diagnosis if d.strip())
-        unknown = [d for d in wanted if diagnoses and d not in diagnoses]
-        if unknown:
-            raise ClientError(f"diagnosis {unknown[0]!r} is not known; choose from {', '.join(sorted(diagnoses))}")
+        try:
+            wanted = diagnosis_filter(self.diagnosis, lambda: stored_diagnoses(ctx))
+        except ValueError as exc:
+            raise ClientError(f"diagnosis {exc}") from exc
 
         try:
             regions = tuple(Region(r) for r in self.region if r)
         except ValueError as exc:
             raise ClientError(f"region: {exc}; choose from {', '.join(r.value for r in Region)}") from exc
         try:
-            levels = parse_levels(_LEVEL_LETTER.sub(lambda m: m.group(1).upper(), self.level)) if self.level.strip() else ()
+            levels = parse_levels(self.level, typed=True) if self.level.strip() else ()
         except ValueError as exc:
             raise ClientError(f"level {self.level!r}: {exc}") from exc
         try:

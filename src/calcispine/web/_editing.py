@@ -199,7 +199,7 @@ def _field(name: str, text: str, case: Case) -> dict[str, Any]:
     if name == "sex":
         return {"sex": Sex.parse(text).value}
     if name == "levels":
-        return {"levels": [lv.name for lv in parse_levels(text)] if text else []}
+        return {"levels": [lv.name for lv in parse_levels(text, typed=True)] if text else []}
     if name == "side":
         return {"side": Side(text.lower()).value if text else None}
     if name == "etiology":

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from calcispine.model import Case, ReviewStatus, Source, render_levels
 from calcispine.registry import RegistryError
 
-from ._core import PAGE_SIZES, SORTS, ClientError, Ctx, Filter, check_csrf, diagnosis_keys, require_curator_session
+from ._core import PAGE_SIZES, SORTS, ClientError, Ctx, Filter, check_csrf, require_curator_session
 from ._editing import EDIT_FIELDS, OUTCOME_STATUSES, diagnosis_options, edit_values, parse_edits
 from ._render import case_rows, evidence_spans, highlight, short_citation
 from ._services import invalidate
@@ -57,7 +57,7 @@ def list_page(
         sort = "id"
     error = None
     try:
-        case_filter = flt.to_filter(diagnosis_keys(ctx))
+        case_filter = flt.to_filter(ctx)
         total = ctx.registry.count_cases(case_filter)
         cases = ctx.registry.list_cases(case_filter, limit=per_page, offset=(page - 1) * per_page, sort=sort)
     except (ClientError, ValueError) as exc:  # a filter the user typed that cannot be read: say so, list nothing

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from calcispine.model import ReviewStatus
 
-from ._core import ClientError, Ctx, Filter, WebContext, diagnosis_keys
+from ._core import ClientError, Ctx, Filter, WebContext
 from ._services import cohort_summary
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -34,7 +34,7 @@ def _summary(ctx: WebContext, flt: Filter) -> Any:
     key = ("summary", flt)
     hit = ctx.cache.get(str(key))
     if hit is None:
-        hit = cohort_summary(ctx, flt.to_filter(diagnosis_keys(ctx)))
+        hit = cohort_summary(ctx, flt.to_filter(ctx))
         ctx.cache[str(key)] = hit
     return hit
 
