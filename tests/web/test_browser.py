@@ -117,11 +117,12 @@ def test_paste_the_scleroderma_report_and_see_c2_c3_highlighted(
     shot(pg, "extract", full=False)
 
 
-def test_cohort_page_shows_34_patients_and_the_spine(server: tuple[str, WebEnv], page: object) -> None:
+def test_cohort_page_pools_tumoral_calcinosis_and_shows_the_spine(server: tuple[str, WebEnv], page: object) -> None:
     base, _ = server
     pg = page
     pg.goto(f"{base}/cohort")  # type: ignore[attr-defined]
-    assert "34 patients" in pg.locator("#cohort-n").inner_text()  # type: ignore[attr-defined]
+    assert "33 patients" in pg.locator("#cohort-n").inner_text()  # type: ignore[attr-defined]
+    assert "1 capnon" in pg.locator("#cohort-note").inner_text()  # type: ignore[attr-defined]
     spine = pg.locator("#fig-spine_levels img")  # type: ignore[attr-defined]
     spine.wait_for()
     wait_true(pg, "document.querySelector('#fig-spine_levels img').naturalWidth > 0")

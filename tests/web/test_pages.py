@@ -136,7 +136,8 @@ def test_status_moves_through_the_page(sqlite_env: WebEnv) -> None:
 def test_cohort_page_and_downloads(sqlite_env: WebEnv) -> None:
     c = sqlite_env.client
     page = c.get("/cohort").text
-    assert "34 patients" in page and "spine_levels.svg" in page
+    assert "33 patients" in page and "spine_levels.svg" in page
+    assert "left out (1 capnon)" in page and "34 patients" in c.get("/cohort", params={"diagnosis": "all"}).text
     svg = c.get("/cohort/figure/spine_levels.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
     png = c.get("/cohort/figure/age_distribution.png", params={"region": "cervical", "download": 1})

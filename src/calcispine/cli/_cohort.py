@@ -22,6 +22,7 @@ from calcispine.cohort import (
     crosstab,
     diagnosis_filter,
     expand_etiology,
+    pool_by_default,
     render_report,
     summarise,
     write_report,
@@ -39,8 +40,6 @@ from ._app import app, console, err_console, fail, open_cli_registry
 
 _FORMATS = ("table", "json", "csv", "markdown")
 _PACKAGED_REVIEW = "guo-2017-table1"
-#: What pooled figures are about unless --diagnosis says otherwise (cases stating no diagnosis stay in, labelled).
-POOLED_BY_DEFAULT = "tumoral_calcinosis"
 
 
 RegionOpt = Annotated[list[str] | None, typer.Option("--region", help="cervical, thoracic, lumbar or sacral (repeatable).")]
@@ -131,24 +130,11 @@ def filter_from_flags(*flags: Any) -> CaseFilter:
 
 
 def pooled_cases(flt: CaseFilter, diagnosis_given: bool) -> tuple[list[Case], dict[str, Source], str | None]:
-    """The cases pooled figures count: tumoral calcinosis unless --diagnosis was given, with a note of the rest.
-
-    Cases whose sources state no diagnosis stay in (the summary labels them); cases stated to have
-    another diagnosis (CAPNON, ...) are left out and the note says which, and how to pool them.
-    """
+    """The cases pooled figures count (:func:`pool_by_default` unless --diagnosis was given), with its note."""
     cases, sources = select_cases(flt)
     if diagnosis_given:
         return cases, sources, None
-    kept = [c for c in cases if c.diagnosis is None or c.diagnosis.key == POOLED_BY_DEFAULT]
-    counts: dict[str, int] = {}
-    for c in cases:
-        if c.diagnosis is not None and c.diagnosis.key != POOLED_BY_DEFAULT:
-            counts[c.diagnosis.key] = counts.get(c.diagnosis.key, 0) + 1
-    if not counts:
-        return kept, sources, None
-    listed = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items()))
-    note = (f"Pooled: tumoral calcinosis; {sum(counts.values())} case(s) of another diagnosis left out ({listed}); "
-            "--diagnosis all pools every diagnosis.")
+    kept, note = pool_by_default(cases, "--diagnosis all")
     return kept, sources, note
 
 

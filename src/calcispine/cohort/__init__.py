@@ -14,12 +14,22 @@ from ._figures import (
     figure_treatments,
 )
 from ._report import case_citation, render_report, write_report
-from ._summary import PUBLISHED_KEYS, CohortFinding, CohortSummary, dialysis_by_region, pooled_label, summarise
+from ._summary import (
+    POOLED_BY_DEFAULT,
+    PUBLISHED_KEYS,
+    CohortFinding,
+    CohortSummary,
+    dialysis_by_region,
+    pool_by_default,
+    pooled_label,
+    summarise,
+)
 from ._variables import ALL_DIAGNOSES, VARIABLES, diagnosis_filter, etiology_category, expand_etiology, known_diagnoses
 
 __all__ = [
     "ALL_DIAGNOSES",
     "BUILDERS",
+    "POOLED_BY_DEFAULT",
     "PUBLISHED_KEYS",
     "VARIABLES",
     "CohortFinding",
@@ -43,6 +53,7 @@ __all__ = [
     "known_diagnoses",
     "case_citation",
     "fisher_test",
+    "pool_by_default",
     "pooled_label",
     "render_report",
     "summarise",

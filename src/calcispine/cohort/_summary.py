@@ -171,6 +171,31 @@ def diagnosis_name(key: str) -> str:
     return key.replace("_", " ")
 
 
+#: What pooled figures are about unless a diagnosis filter says otherwise.
+POOLED_BY_DEFAULT = "tumoral_calcinosis"
+
+
+def pool_by_default(cases: Iterable[Case], pool_all: str) -> tuple[list[Case], str | None]:
+    """The cases pooled figures count when no diagnosis is asked for, and a note of the rest.
+
+    Tumoral calcinosis is pooled, and cases whose sources state no diagnosis stay in (the summary
+    labels them); cases stated to have another diagnosis (CAPNON, ...) are left out, and the note
+    names them and ``pool_all``, how the caller's user pools every diagnosis.
+    """
+    kept: list[Case] = []
+    left_out: Counter[str] = Counter()
+    for c in cases:
+        if c.diagnosis is None or c.diagnosis.key == POOLED_BY_DEFAULT:
+            kept.append(c)
+        else:
+            left_out[c.diagnosis.key] += 1
+    if not left_out:
+        return kept, None
+    listed = ", ".join(f"{n} {diagnosis_name(k)}" for k, n in sorted(left_out.items()))
+    return kept, (f"Pooled: {diagnosis_name(POOLED_BY_DEFAULT)}; {left_out.total()} case(s) of another diagnosis "
+                  f"left out ({listed}); {pool_all} pools every diagnosis.")
+
+
 def pooled_label(diagnosis_counts: Mapping[str, int]) -> str:
     """``tumoral calcinosis`` when the cases share one diagnosis, else every diagnosis with its count.
 

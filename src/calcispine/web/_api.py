@@ -191,9 +191,13 @@ def set_status(ctx: Ctx, case_id: str, body: StatusIn, user: Curator) -> CaseOut
 
 @router.get("/stats", tags=["cohort"])
 def stats(ctx: Ctx, flt: Filter) -> dict[str, Any]:
-    """Pooled statistics of the cases matching the filter (the keys of ``calcispine stats --format json``)."""
-    summary, _ = cohort_summary(ctx, flt.to_filter(ctx))
+    """Pooled statistics of the cases matching the filter, as ``calcispine stats --format json`` gives them:
+    tumoral calcinosis unless a diagnosis is chosen (``diagnosis=all`` pools every one); ``note`` names
+    the cases left out, when any are."""
+    summary, _, note = cohort_summary(ctx, flt)
     result: dict[str, Any] = summary.to_dict()
+    if note is not None:
+        result["note"] = note
     return result
 
 

@@ -34,7 +34,7 @@ def _summary(ctx: WebContext, flt: Filter) -> Any:
     key = ("summary", flt)
     hit = ctx.cache.get(str(key))
     if hit is None:
-        hit = cohort_summary(ctx, flt.to_filter(ctx))
+        hit = cohort_summary(ctx, flt)
         ctx.cache[str(key)] = hit
     return hit
 
@@ -44,12 +44,12 @@ def cohort_page(request: Request, ctx: Ctx, flt: Filter) -> Response:
     context: dict[str, Any] = {"flt": flt, "filter_qs": flt.query_string(), "title": "Cohort", "error": None,
                                "statuses": [s.value for s in ReviewStatus]}
     try:
-        summary, _ = _summary(ctx, flt)
+        summary, _, note = _summary(ctx, flt)
     except ClientError as exc:  # the same answer as the registry page gives for a filter it cannot read
-        context.update(error=str(exc), s={}, n=0, figures=(), finding=None)
+        context.update(error=str(exc), s={}, n=0, figures=(), finding=None, note=None)
         return ctx.templates.TemplateResponse(request, "cohort.html", context, status_code=exc.status_code)
     context.update(s=summary.to_dict(), n=summary.cases, figures=FIGURES if summary.cases else (),
-                   finding=next(iter(summary.findings), None))
+                   finding=next(iter(summary.findings), None), note=note)
     return ctx.templates.TemplateResponse(request, "cohort.html", context)
 
 
@@ -63,7 +63,7 @@ def cohort_figure(ctx: Ctx, flt: Filter, name: str, fmt: str, download: int = 0)
     key = str(("figure", name, fmt, flt))
     body = ctx.cache.get(key)
     if body is None:
-        summary, _ = _summary(ctx, flt)
+        summary, _, _ = _summary(ctx, flt)
         body = figure_svg(name, summary).encode("utf-8") if fmt == "svg" else figure_png(name, summary)
         ctx.cache[key] = body
     media = "image/svg+xml" if fmt == "svg" else "image/png"
@@ -78,7 +78,7 @@ def cohort_data(ctx: Ctx, flt: Filter, name: str) -> Response:
         raise HTTPException(status_code=404, detail=f"no figure {name}; figures: {', '.join(sorted(_NAMES))}")
     from calcispine.cohort import figure_data
 
-    summary, cases = _summary(ctx, flt)
+    summary, cases, _ = _summary(ctx, flt)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(figure_data(name, summary, cases))
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",

@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from calcispine.model import Case, CaseFilter
+from calcispine.model import Case
 
-from ._core import ClientError, WebContext
+from ._core import CaseQuery, ClientError, WebContext
 
 __all__ = ["ALLOWED_UPLOADS", "assessor", "cohort_summary", "extract_text", "extract_upload", "invalidate",
            "one_newline"]
@@ -39,11 +39,16 @@ def assessor(ctx: WebContext) -> Any:
         return hit
 
 
-def cohort_summary(ctx: WebContext, flt: CaseFilter) -> tuple[Any, list[Case]]:
-    from calcispine.cohort import summarise
+def cohort_summary(ctx: WebContext, query: CaseQuery) -> tuple[Any, list[Case], str | None]:
+    """Pooled figures of a query as the CLI's ``stats`` gives them: tumoral calcinosis unless a
+    diagnosis is chosen; the note names the cases left out."""
+    from calcispine.cohort import pool_by_default, summarise
 
-    cases = ctx.registry.list_cases(flt)
-    return summarise(cases, ctx.registry.list_sources()), cases
+    cases = ctx.registry.list_cases(query.to_filter(ctx))
+    note = None
+    if not any(d.strip() for d in query.diagnosis):
+        cases, note = pool_by_default(cases, "diagnosis 'all' (every diagnosis)")
+    return summarise(cases, ctx.registry.list_sources()), cases, note
 
 
 def _extract_api() -> tuple[Any, Any, Any]:
