@@ -90,3 +90,11 @@ def test_filter_narrows_on_each_field() -> None:
     assert [c.id for c in cases if CaseFilter(etiology=("none_reported",)).matches(c)] == ["b"]
     with pytest.raises(ValueError, match="minimum exceeds the maximum"):
         CaseFilter(age_min=50, age_max=40)
+
+
+def test_two_citations_of_one_paper_are_the_same_paper() -> None:
+    a = Source("smith-2010", authors=("Smith J", "Jones K"), year=2010, doi="10.1000/ABC.1")
+    assert a.same_paper(Source("other-id", doi="10.1000/abc.1"))  # DOIs compare without case
+    assert a.same_paper(Source("x", authors=("smith, john",), year=2010))
+    assert a.same_paper(Source("y", pmid="123")) is False
+    assert not a.same_paper(Source("z", authors=("Smith J",), year=2011))

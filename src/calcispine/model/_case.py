@@ -117,6 +117,13 @@ class Source:
             return None
         return self.authors[0].replace(",", " ").split()[0]
 
+    def same_paper(self, other: Source) -> bool:
+        """Whether two citations name one paper: same id, PMID or DOI, or same first author and year."""
+        return (self.id == other.id or bool(self.pmid and self.pmid == other.pmid)
+                or bool(self.doi and other.doi and self.doi.lower() == other.doi.lower())
+                or (self.year is not None and self.year == other.year and self.first_author is not None
+                    and self.first_author.lower() == (other.first_author or "").lower()))
+
     def citation(self) -> str:
         who = self.authors[0] if self.authors else "Anonymous"
         if len(self.authors) > 2:

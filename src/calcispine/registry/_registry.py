@@ -483,10 +483,7 @@ class Registry:
             return _paper_chain(source_id, smap) or [Source(source_id)]
 
         def same_paper(a: str, b: str) -> bool:
-            pa, pb = papers(a)[-1], papers(b)[-1]
-            return pa.id == pb.id or bool(pa.pmid and pa.pmid == pb.pmid) or bool(pa.doi and pa.doi == pb.doi) or (
-                pa.first_author is not None and pa.year is not None and pa.year == pb.year
-                and pa.first_author.lower() == (pb.first_author or "").lower())
+            return papers(a)[-1].same_paper(papers(b)[-1])
 
         found: dict[str, str] = {target.case_id: "merges"} if target.stored and target.case_id else {}
         rank = {"merges": 0, "same_paper": 1, "same_facts": 2}

@@ -97,11 +97,7 @@ def _similar_sources(ctx: WebContext, source: Source) -> list[tuple[str, str]]:
     """Stored sources a typed citation seems to name (same PMID, DOI, or first author and year)."""
     hits = []
     for s in ctx.registry.list_sources():
-        if s.id == source.id or s.part_of:
-            continue
-        if (source.pmid and s.pmid == source.pmid) or (source.doi and s.doi and s.doi.lower() == source.doi.lower()) or (
-                source.first_author and source.year and s.year == source.year
-                and (s.first_author or "").lower() == source.first_author.lower()):
+        if s.id != source.id and not s.part_of and source.same_paper(s):
             hits.append((s.id, s.citation()))
     return hits
 
