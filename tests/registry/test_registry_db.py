@@ -297,3 +297,15 @@ def test_an_emptied_registry_stays_empty(database_url: str) -> None:
 def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="cannot open the registry at"):
         open_registry(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
+
+
+def test_likely_duplicates_answers_for_each_record_on_its_own(registry: Registry) -> None:
+    from dataclasses import replace
+
+
+    stored = registry.records_for_source("guo-2017-table1")[0]
+    again = replace(stored, id="again")
+    stranger = replace(stored, id="stranger", age_years=7, sex=Sex.FEMALE, levels=parse_levels("S5"))
+    first, second, third = registry.likely_duplicates([again, stranger, again])
+    assert first and first == third  # the second record does not change what the third is matched to
+    assert second == []

@@ -455,13 +455,14 @@ class Registry:
             row = s.get(SourceTextRow, source_id)
             return row.text if row is not None else None
 
-    def likely_duplicates(self, record: Case, source: Source | None = None) -> list[tuple[str, str]]:
-        """Stored patients a new record (of ``source``, stored or not) probably describes; reads only.
+    def likely_duplicates(self, records: Sequence[Case], source: Source | None = None) -> list[list[tuple[str, str]]]:
+        """For each new record (of ``source``, stored or not), the stored patients it probably describes; reads only.
 
         Each as (case id, why): ``merges`` when an import would merge the record into that patient,
         ``same_paper`` for a compatible patient of the same paper that it would not merge with (a
         record of that very source, say), ``same_facts`` for one with the same age, sex and levels.
         For a warning before saving; the deduplication rules themselves are those of ``_merge``.
+        The registry is read once for all the records.
         """
         from ._merge import _compatible, _paper_chain, _strictly_equal_facts
 
@@ -471,13 +472,9 @@ class Registry:
                 select(RecordRow.case_id, RecordRow.payload).order_by(RecordRow.position, RecordRow.id))]
         if source is not None:
             smap[source.id] = source
-        matcher = RecordMatcher(smap)  # the import's own matching, run without writing
         by_case: dict[str, list[Case]] = {}
         for cid, r in stored:
             by_case.setdefault(cid, []).append(r)
-        for cid, recs in by_case.items():
-            matcher.add_stored(cid, recs)
-        target = matcher.add(record)
 
         def papers(source_id: str) -> list[Source]:
             return _paper_chain(source_id, smap) or [Source(source_id)]
@@ -485,19 +482,26 @@ class Registry:
         def same_paper(a: str, b: str) -> bool:
             return papers(a)[-1].same_paper(papers(b)[-1])
 
-        found: dict[str, str] = {target.case_id: "merges"} if target.stored and target.case_id else {}
         rank = {"merges": 0, "same_paper": 1, "same_facts": 2}
-        src = record_source(record)
-        for cid, r in stored:
-            if _compatible(record, r) and same_paper(src, record_source(r)):
-                why = "same_paper"
-            elif _strictly_equal_facts(record, r):
-                why = "same_facts"
-            else:
-                continue
-            if cid not in found or rank[why] < rank[found[cid]]:
-                found[cid] = why
-        return sorted(found.items(), key=lambda item: (rank[item[1]], item[0]))
+        out = []
+        for record in records:
+            matcher = RecordMatcher(smap)  # the import's own matching, run without writing
+            for cid, recs in by_case.items():
+                matcher.add_stored(cid, recs)
+            target = matcher.add(record)
+            found: dict[str, str] = {target.case_id: "merges"} if target.stored and target.case_id else {}
+            src = record_source(record)
+            for cid, r in stored:
+                if _compatible(record, r) and same_paper(src, record_source(r)):
+                    why = "same_paper"
+                elif _strictly_equal_facts(record, r):
+                    why = "same_facts"
+                else:
+                    continue
+                if cid not in found or rank[why] < rank[found[cid]]:
+                    found[cid] = why
+            out.append(sorted(found.items(), key=lambda item: (rank[item[1]], item[0])))
+        return out
 
     def conflicts(self) -> list[tuple[str, Conflict]]:
         """Every recorded disagreement between sources, with the case it belongs to."""

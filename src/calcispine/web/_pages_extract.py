@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -51,10 +51,11 @@ def _page(request: Request, ctx: WebContext, status: int = 200, **values: Any) -
     context: dict[str, Any] = {
         "title": "Extract", "text": "", "views": None, "error": None, "fields": EDIT_FIELDS,
         "diagnoses": diagnosis_options(), "outcome_statuses": OUTCOME_STATUSES, "cite_fields": CITE_FIELDS,
-        "stored_sources": [(s.id, s.citation()) for s in ctx.registry.list_sources()],
         "accept": ",".join(ALLOWED_UPLOADS), "limit_mb": ctx.settings.max_upload_bytes / 1e6,
     }
     context.update(values)
+    if context.get("can_save"):  # the save form offers every stored source as the citation
+        context["stored_sources"] = [(s.id, s.citation()) for s in ctx.registry.list_sources()]
     return ctx.templates.TemplateResponse(request, "extract.html", context, status_code=status)
 
 
@@ -76,20 +77,22 @@ def _cite_values(source: Source) -> dict[str, str]:
             "doi": source.doi or ""}
 
 
-def _duplicates(ctx: WebContext, record: Case, source: Source) -> list[dict[str, str]]:
-    """The stored patients this record probably is, as the page lists them."""
+def _duplicates(ctx: WebContext, records: Sequence[Case], source: Source) -> list[list[dict[str, str]]]:
+    """For each record, the stored patients it probably is, as the page lists them."""
     sources = {s.id: s for s in ctx.registry.list_sources()}
     out = []
-    for case_id, why in ctx.registry.likely_duplicates(record, source):
-        case = ctx.registry.get_case(case_id)
-        first = case.source_ids[0] if case.source_ids else case_id
-        facts = ", ".join(x for x in (
-            case.sex.value if case.sex.value != "unknown" else "",
-            edit_values(case)["age_years"] and f"{edit_values(case)['age_years']} years",
-            render_levels(case.levels) if case.levels else "") if x)
-        cited = ", ".join(f"{short_citation(sources.get(sid), sid)} ({sid})" for sid in case.source_ids)
-        out.append({"case_id": case_id, "name": case.label or short_citation(sources.get(first), first),
-                    "facts": facts, "why": why, "explained": WHY[why], "sources": cited})
+    for hits in ctx.registry.likely_duplicates(records, source):
+        shown = []
+        for case_id, why in hits:
+            case = ctx.registry.get_case(case_id)
+            first = case.source_ids[0] if case.source_ids else case_id
+            age = edit_values(case)["age_years"]
+            facts = ", ".join(x for x in (case.sex.value if case.sex.value != "unknown" else "",
+                                          age and f"{age} years", render_levels(case.levels) if case.levels else "") if x)
+            cited = ", ".join(f"{short_citation(sources.get(sid), sid)} ({sid})" for sid in case.source_ids)
+            shown.append({"case_id": case_id, "name": case.label or short_citation(sources.get(first), first),
+                          "facts": facts, "why": why, "explained": WHY[why], "sources": cited})
+        out.append(shown)
     return out
 
 
@@ -133,8 +136,8 @@ async def extract_submit(request: Request, ctx: Ctx) -> Response:
         return _page(request, ctx, exc.status_code, text=text, error=str(exc))
     doc_text = result.document.text
     cite = _cite_values(result.source)
-    views = [_view(ctx, case, result.source, doc_text, edit_values(case), cite,
-                   _duplicates(ctx, case, result.source)) for case in result.cases]
+    views = [_view(ctx, case, result.source, doc_text, edit_values(case), cite, dups)
+             for case, dups in zip(result.cases, _duplicates(ctx, result.cases, result.source), strict=True)]
     user = session_user(request)
     return _page(request, ctx, text=shown, views=views, source_text=doc_text,
                  source_json=json.dumps(source_to_dict(result.source)), can_save=bool(user and user.is_curator),
@@ -224,7 +227,7 @@ async def extract_save(request: Request, ctx: Ctx) -> Response:
         if submitted.get("label", "").strip() == edit_values(case)["label"] and source.first_author:
             d["label"] = f"{source.first_author} {source.year or ''}".strip()  # as the registry names cases
         record = _moved(case_from_dict({**d, "review_status": "needs_review"}), doc.id, source.id)
-        duplicates = [x for x in _duplicates(ctx, record, source) if x["why"] != "merges"]
+        duplicates = [x for x in _duplicates(ctx, [record], source)[0] if x["why"] != "merges"]
         similar = [] if cite.get("source") else _similar_sources(ctx, source)
         if (duplicates or similar) and form.get("confirm") != "1":
             return again(409, None, duplicates, similar)
