@@ -147,3 +147,14 @@ def test_other_encodings_are_detected(tmp_path: Path) -> None:
     p.write_bytes("Case report\nA 40-year-old woman from Mâcon had neck pain; the mass was at C2-C3 près du facet.".encode("latin-1"))
     doc = read_document(p)
     assert "Mâcon" in doc.text
+
+
+def test_line_ends_are_one_newline_however_the_text_arrives() -> None:
+    """Evidence offsets point into the text with LF line ends, whether a file, a form or a paste gave CRLF or CR."""
+    from calcispine.extract import Document
+
+    text = (DATA / "series-two-patients.txt").read_text(encoding="utf-8")
+    for sent in (text.replace("\n", "\r\n"), text.replace("\n", "\r")):
+        res = extract_case(Document(text=sent))
+        assert res.document.text == text
+        assert res.cases == extract_case(Document(text=text)).cases

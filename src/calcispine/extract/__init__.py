@@ -2,7 +2,15 @@
 
 from ._api import extract_file, summarise_file
 from ._context import ContextEngine, SentenceContext, default_context
-from ._document import SUPPORTED_SUFFIXES, Document, ReadError, document_from_text, read_document
+from ._document import (
+    SUPPORTED_SUFFIXES,
+    Document,
+    ReadError,
+    document_from_text,
+    one_newline,
+    read_document,
+    sniff_format,
+)
 from ._extractor import ExtractionResult, NotACaseReportError, SectionInfo, extract_case
 from ._parsers import find_labs, find_levels, parse_ages, parse_follow_up
 from ._rules import load_context_rules, load_diagnoses, load_extract_rules, rule_versions
@@ -53,7 +61,9 @@ __all__ = [
     "parse_follow_up",
     "phrase_coverage",
     "phrases_agree",
+    "one_newline",
     "read_document",
+    "sniff_format",
     "rule_versions",
     "summarise_file",
     "to_summary",

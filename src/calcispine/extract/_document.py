@@ -35,6 +35,25 @@ class Document:
     doi: str | None = None
     meta: dict[str, str] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", one_newline(self.text))
+
+
+def one_newline(text: str) -> str:
+    """Line ends as LF only, whatever the file or the browser sent (CRLF, CR), so evidence offsets
+    into a text survive its round trip through a form."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def sniff_format(data: bytes) -> str:
+    """What a file's first bytes say it is: ``pdf``, ``xml``, ``binary`` or ``text``, whatever its name."""
+    if data[:5] == b"%PDF-":
+        return "pdf"
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"<?xml", b"<!DOCTYPE", b"<article", b"<Pubmed")):
+        return "xml"
+    return "binary" if b"\x00" in data[:8192] else "text"
+
 
 def read_document(path: str | Path, settings: Settings | None = None) -> Document:
     """Read one file; raise ReadError with a one-line message naming it when it cannot be read."""
@@ -48,10 +67,13 @@ def read_document(path: str | Path, settings: Settings | None = None) -> Documen
     if size > s.max_upload_bytes:
         raise ReadError(f"{p}: {size:,} bytes is over the limit of {s.max_upload_bytes:,} (CALCISPINE_MAX_UPLOAD_BYTES)")
     data = p.read_bytes()
-    if data[:5] == b"%PDF-":
+    kind = sniff_format(data)
+    if kind == "pdf":
         doc = _read_pdf(p, data)
-    elif _looks_like_xml(data):
+    elif kind == "xml":
         doc = _read_xml(p, data)
+    elif kind == "binary":
+        raise ReadError(f"{p}: this is a binary file, not text, PDF or XML")
     else:
         doc = Document(text=_decode_text(p, data), name=p.name, format="text")
     if not doc.text.strip():
@@ -65,15 +87,7 @@ def document_from_text(text: str, name: str = "text") -> Document:
     return Document(text=text, name=name, format="text")
 
 
-def _looks_like_xml(data: bytes) -> bool:
-    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"<?xml") or head.startswith(b"<!DOCTYPE") or head.startswith(b"<article") or head.startswith(b"<Pubmed")
-
-
 def _decode_text(p: Path, data: bytes) -> str:
-    sample = data[:8192]
-    if b"\x00" in sample:
-        raise ReadError(f"{p}: this is a binary file, not text, PDF or XML")
     for enc in ("utf-8-sig",):
         try:
             text = data.decode(enc)
@@ -94,7 +108,7 @@ def _decode_text(p: Path, data: bytes) -> str:
     controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > 0.01 * max(len(text[:8192]), 1):
         raise ReadError(f"{p}: this looks like a binary file, not text")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _read_pdf(p: Path, data: bytes) -> Document:

@@ -234,8 +234,10 @@ def _field(name: str, text: str, case: Case) -> dict[str, Any]:
 
 def parse_edits(submitted: Mapping[str, str], case: Case) -> dict[str, Any]:
     """The inputs that differ from the case's current values -> {case field: JSON value}; ValueError naming the input."""
+    from calcispine.extract import one_newline  # lazy: the extraction package is loaded on first use
+
     current = edit_values(case)
-    texts = {name: submitted[name].replace("\r\n", "\n").strip() for name in submitted if name in _NAMES}
+    texts = {name: one_newline(submitted[name]).strip() for name in submitted if name in _NAMES}
     changed = [name for name, text in texts.items() if text != current[name]]
     changes: dict[str, Any] = {}
     for name in changed:

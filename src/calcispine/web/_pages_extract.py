@@ -25,7 +25,7 @@ from calcispine.registry import Dataset, RegistryError, case_from_dict, case_to_
 from ._core import ClientError, Ctx, WebContext, check_csrf, require_curator_session, session_user
 from ._editing import EDIT_FIELDS, OUTCOME_STATUSES, diagnosis_options, edit_values, parse_edits
 from ._render import case_rows, evidence_spans, highlight, short_citation
-from ._services import ALLOWED_UPLOADS, extract_text, extract_upload, invalidate, one_newline
+from ._services import ALLOWED_UPLOADS, extract_text, extract_upload, invalidate
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -129,9 +129,8 @@ async def extract_submit(request: Request, ctx: Ctx) -> Response:
             result = extract_upload(ctx, upload.filename, data)
             shown = ""  # the textarea keeps what was pasted, not the text of a file
         else:
-            text = one_newline(text)
             result = extract_text(ctx, text)
-            shown = text
+            shown = result.document.text
     except ClientError as exc:
         return _page(request, ctx, exc.status_code, text=text, error=str(exc))
     doc_text = result.document.text
@@ -202,6 +201,8 @@ async def extract_save(request: Request, ctx: Ctx) -> Response:
         doc = source_from_dict(json.loads(str(form.get("source_json") or "{}")))
     except (ValueError, TypeError) as exc:
         raise ClientError(f"the case was not saved: the form's case data cannot be read ({exc})") from exc
+    from calcispine.extract import one_newline  # lazy: the extraction package is loaded on first use
+
     source_text = one_newline(str(form.get("source_text") or ""))
     submitted = _form_values(form, "", [f.name for f in EDIT_FIELDS])
     cite = {**_cite_values(doc), **_form_values(form, "cite_", ["source", *(n for n, _, _ in CITE_FIELDS)])}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tempfile
 import threading
@@ -13,8 +12,7 @@ from calcispine.model import Case
 
 from ._core import CaseQuery, ClientError, WebContext
 
-__all__ = ["ALLOWED_UPLOADS", "assessor", "cohort_summary", "extract_text", "extract_upload", "invalidate",
-           "one_newline"]
+__all__ = ["ALLOWED_UPLOADS", "assessor", "cohort_summary", "extract_text", "extract_upload", "invalidate"]
 
 #: Upload types the Extract page takes: by extension, each checked against the file's first bytes.
 ALLOWED_UPLOADS = {".txt": "text", ".pdf": "pdf", ".xml": "xml"}
@@ -51,41 +49,15 @@ def cohort_summary(ctx: WebContext, query: CaseQuery) -> tuple[Any, list[Case], 
     return summarise(cases, ctx.registry.list_sources()), cases, note
 
 
-def _extract_api() -> tuple[Any, Any, Any]:
-    """extract_case, read_document and Document, from the public API when exported (else its modules)."""
-    import calcispine.extract as ex
-
-    if hasattr(ex, "extract_case") and hasattr(ex, "read_document"):
-        return ex.extract_case, ex.read_document, ex.Document
-    from calcispine.extract import Document, extract_case, read_document
-
-    return extract_case, read_document, Document
-
-
-def one_newline(text: str) -> str:
-    """Line ends as LF only, as a form gives text back (browsers send CRLF), so evidence offsets survive a round trip."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def extract_text(ctx: WebContext, text: str, name: str = "pasted text") -> Any:
     if not text.strip():
         raise ClientError("the text is empty: paste a case report or choose a file")
     if len(text) > ctx.settings.max_text_chars:
         raise ClientError(f"the text has {len(text):,} characters, over the limit of {ctx.settings.max_text_chars:,}",
                           413)
-    extract_case, _, document = _extract_api()
-    return extract_case(document(text=text, name=name), ctx.settings)
+    from calcispine.extract import Document, extract_case
 
-
-def _sniff(data: bytes) -> str:
-    if data[:5] == b"%PDF-":
-        return "pdf"
-    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith((b"<?xml", b"<!DOCTYPE", b"<article", b"<Pubmed", b"<PubmedArticle")):
-        return "xml"
-    if b"\x00" in data[:4096]:
-        return "binary"
-    return "text"
+    return extract_case(Document(text=text, name=name), ctx.settings)
 
 
 def extract_upload(ctx: WebContext, filename: str, data: bytes) -> Any:
@@ -98,10 +70,11 @@ def extract_upload(ctx: WebContext, filename: str, data: bytes) -> Any:
     ext = Path(filename).suffix.lower()
     if ext not in ALLOWED_UPLOADS:
         raise ClientError(f"{filename}: only {', '.join(ALLOWED_UPLOADS)} files are accepted", 415)
-    kind = _sniff(data)
+    from calcispine.extract import extract_case, read_document, sniff_format
+
+    kind = sniff_format(data)
     if kind != ALLOWED_UPLOADS[ext]:
         raise ClientError(f"{filename}: the name says {ALLOWED_UPLOADS[ext]} but the content looks like {kind}", 415)
-    extract_case, read_document, _ = _extract_api()
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename).name)[-100:] or f"upload{ext}"
     with tempfile.TemporaryDirectory(prefix="calcispine-upload-") as tmp:
         path = Path(tmp) / safe
@@ -110,4 +83,4 @@ def extract_upload(ctx: WebContext, filename: str, data: bytes) -> Any:
             doc = read_document(path, ctx.settings)
         except ValueError as exc:
             raise ClientError(str(exc).replace(str(path), filename)) from exc
-    return extract_case(dataclasses.replace(doc, text=one_newline(doc.text)), ctx.settings)
+    return extract_case(doc, ctx.settings)
