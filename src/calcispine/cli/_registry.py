@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from calcispine.model import Provenance, render_levels
-from calcispine.registry import Registry, RegistryError, ValueSource
+from calcispine.registry import RegistryError, ValueSource
 
 from ._app import app, console, fail, open_cli_registry
 
@@ -18,14 +18,10 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(case_app, name="case")
 
 
-def _open(seed: bool = True) -> Registry:
-    return open_cli_registry(seed=seed)
-
-
 @registry_app.command("info")
 def info() -> None:
     """Where the registry is and what it holds."""
-    with _open() as reg:
+    with open_cli_registry() as reg:
         counts = reg.counts()
         table = Table(title="calcispine registry", show_header=False)
         table.add_column("what", style="bold")
@@ -44,7 +40,7 @@ def info() -> None:
 @registry_app.command("conflicts")
 def conflicts() -> None:
     """Facts on which sources disagree (kept, never silently overwritten)."""
-    with _open() as reg:
+    with open_cli_registry() as reg:
         rows = reg.conflicts()
         if not rows:
             console.print("No conflicts recorded.")
@@ -68,7 +64,7 @@ def reset(
     """Rebuild the registry from the embedded data, or empty it (loses curation and the audit log)."""
     if not yes:
         raise fail("reset deletes every stored case, edit and audit entry; run again with --yes to confirm")
-    with _open(seed=False) as reg:
+    with open_cli_registry(seed=False) as reg:
         try:
             report = reg.reset(actor="calcispine registry reset", empty=empty)
         except RegistryError as exc:
@@ -122,7 +118,7 @@ def show(case_id: Annotated[str, typer.Argument(help="Case id, e.g. tuy-2008-c2-
     Each value is credited only to the sources that state that value: where two sources disagree,
     the one shown is credited to its own source and the conflict line gives what the others say.
     """
-    with _open() as reg:
+    with open_cli_registry() as reg:
         try:
             case = reg.get_case(case_id)
             records = reg.records(case_id)

@@ -153,10 +153,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "unnamed"
 
 
-def _site(term: SiteTerm | None) -> pps.OntologyClass | None:
-    return None if term is None else _oc(term.id, term.label)
-
-
 _EVIDENCE_KEYS = ("start", "end", "text", "sentence", "section", "rule")
 
 

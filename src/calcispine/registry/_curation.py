@@ -14,11 +14,10 @@ from typing import Any
 from calcispine.model import Case, Conflict, Provenance
 
 from ._codec import case_from_dict, case_to_dict, encode_field
-from ._merge import MULTI_VALUE_FIELDS, agrees, record_source, value_key
+from ._merge import CURATOR_PREFIX, MULTI_VALUE_FIELDS, agrees, record_source, value_key
 
 __all__ = ["CURATOR_PREFIX", "apply_overrides", "changed_fields", "curation_of", "flat_view"]
 
-CURATOR_PREFIX = "curator:"
 _EDITED = "edited "
 _NOT_CONTENT = frozenset({"provenance", "versions", "conflicts"})
 

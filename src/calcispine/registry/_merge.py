@@ -51,6 +51,8 @@ _STATUS_ORDER = (ReviewStatus.NEEDS_REVIEW, ReviewStatus.REVIEWED, ReviewStatus.
 _PROVENANCE_FIELDS = (*CASE_FIELDS, "neuro_deficit", "label", "cites")
 _LIST_FIELDS = ("compartments", "comorbidities", "imaging", "pathology", "differential")
 #: Fields that hold several values; each value is credited to the sources that state it.
+#: Provenance of a curator's edit names the curator after this prefix, where a source id would be.
+CURATOR_PREFIX = "curator:"
 MULTI_VALUE_FIELDS = ("findings", "measurements", "treatments", "etiology", *_LIST_FIELDS)
 
 
@@ -388,7 +390,7 @@ def value_provenance(case: Case, records: Sequence[Case] = ()) -> tuple[ValueSou
         if not _stated(case, name):
             continue
         merged = getattr(case, name)
-        curated = tuple(p for f, p in case.provenance if f == name and p.source_id.startswith("curator:"))
+        curated = tuple(p for f, p in case.provenance if f == name and p.source_id.startswith(CURATOR_PREFIX))
         values = list(merged) if name in MULTI_VALUE_FIELDS else [merged]
         for value in values:
             provs: list[Provenance] = []
@@ -411,7 +413,7 @@ def value_provenance(case: Case, records: Sequence[Case] = ()) -> tuple[ValueSou
                 else:
                     provs.extend(field_provs)
             if not records:
-                provs = [p for f, p in case.provenance if f == name and not p.source_id.startswith("curator:")]
+                provs = [p for f, p in case.provenance if f == name and not p.source_id.startswith(CURATOR_PREFIX)]
             if not provs:
                 provs = list(curated)
             out.append(ValueSource(name, value, tuple(dict.fromkeys(provs))))
@@ -435,10 +437,10 @@ def combine_records(case_id: str, records: Sequence[Case], sources: Mapping[str,
             ("outcome", lambda o: o.description or o.status or "stated"),
         )
     }
-    treatments: list[Treatment] = _union((t.code, t) for r in ordered for t in r.treatments)  # type: ignore[assignment]
+    treatments: list[Treatment] = _union(
+        (value_key("treatments", t), t) for r in ordered for t in r.treatments)  # type: ignore[assignment]
     measurements: list[Measurement] = _union(
-        ((m.analyte, m.value, m.unit, m.flag, m.result), m) for r in ordered for m in r.measurements
-    )  # type: ignore[assignment]
+        (value_key("measurements", m), m) for r in ordered for m in r.measurements)  # type: ignore[assignment]
     lists = {name: tuple(str(v) for v in _union((v, v) for r in ordered for v in getattr(r, name))) for name in _LIST_FIELDS}
     versions: dict[str, str] = {}
     for r in reversed(ordered):

@@ -301,12 +301,6 @@ class Registry:
 
     # -- reads ------------------------------------------------------------------------
 
-    def is_empty(self) -> bool:
-        with self._read() as s:
-            return not s.scalar(select(exists().where(CaseRow.id.is_not(None)))) and not s.scalar(
-                select(exists().where(SourceRow.id.is_not(None)))
-            )
-
     def is_fresh(self) -> bool:
         """Never written to: no case, no source, no audit entry (an emptied registry is not fresh)."""
         with self._read() as s:
