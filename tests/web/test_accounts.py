@@ -69,7 +69,7 @@ def test_an_expired_session_is_refused_by_the_server(sqlite_env: WebEnv) -> None
     assert store.session_user(token) is None
     live = store.start_session(CURATOR)
     assert store.session_user(live) is not None
-    store.end_sessions(CURATOR)
+    store.end_session(live)
     assert store.session_user(live) is None
 
 

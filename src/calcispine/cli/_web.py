@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,7 +17,6 @@ from calcispine.config import SettingsError
 from ._app import app, console, fail, open_cli_registry, settings
 
 if TYPE_CHECKING:
-    from calcispine.registry import Registry
     from calcispine.web import AccountStore
 
 user_app = typer.Typer(help="Curator accounts of the web app and REST API.", no_args_is_help=True)
@@ -78,29 +79,19 @@ def serve(
         sock.close()
 
 
-def _accounts() -> tuple[Registry, AccountStore]:
-    from calcispine.web import AccountStore
+@contextmanager
+def _accounts() -> Iterator[tuple[str, AccountStore]]:
+    """The account store of the registry (and its URL, to say where); an account error is one error line."""
+    from calcispine.web import AccountError, AccountStore
 
-    reg = open_cli_registry()
-    return reg, AccountStore(reg.engine)
-
-
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ @ -).")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
-) -> None:
-    """Create a curator account (asks for the password unless --password-stdin)."""
-    from calcispine.web import AccountError
-
-    password = _read_password(name, password_stdin)
-    reg, store = _accounts()
-    with reg:
+    with open_cli_registry() as reg:
         try:
-            user = store.add_user(name, password)
+            yield reg.url, AccountStore(reg.engine)
         except AccountError as exc:
             raise fail(str(exc)) from exc
-    console.print(f"curator [bold]{user.name}[/] added to {reg.url}", highlight=False)
+
+
+PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
 
 
 def _read_password(name: str, password_stdin: bool) -> str:
@@ -109,21 +100,27 @@ def _read_password(name: str, password_stdin: bool) -> str:
     return str(typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True))
 
 
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ @ -).")],
+    password_stdin: PasswordStdinOpt = False,
+) -> None:
+    """Create a curator account (asks for the password unless --password-stdin)."""
+    password = _read_password(name, password_stdin)
+    with _accounts() as (url, store):
+        user = store.add_user(name, password)
+    console.print(f"curator [bold]{user.name}[/] added to {url}", highlight=False)
+
+
 @user_app.command("password")
 def user_password(
     name: Annotated[str, typer.Argument(help="An existing user.")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Set a new password for NAME; every web session of NAME ends (API tokens are kept)."""
-    from calcispine.web import AccountError
-
     password = _read_password(name, password_stdin)
-    reg, store = _accounts()
-    with reg:
-        try:
-            ended = store.set_password(name, password)
-        except AccountError as exc:
-            raise fail(str(exc)) from exc
+    with _accounts() as (_, store):
+        ended = store.set_password(name, password)
     console.print(f"password of [bold]{name}[/] changed; {ended} web session(s) ended", highlight=False)
 
 
@@ -133,21 +130,14 @@ def user_token(
     label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
 ) -> None:
     """Print a new API token for NAME (use it as 'Authorization: Bearer <token>'); only its hash is stored."""
-    from calcispine.web import AccountError
-
-    reg, store = _accounts()
-    with reg:
-        try:
-            token = store.new_token(name, label)
-        except AccountError as exc:
-            raise fail(str(exc)) from exc
+    with _accounts() as (_, store):
+        token = store.new_token(name, label)
     sys.stdout.write(token + "\n")
 
 
 @user_app.command("list")
 def user_list() -> None:
     """The accounts in the registry."""
-    reg, store = _accounts()
-    with reg:
+    with _accounts() as (_, store):
         for u in store.users():
             console.print(f"{u.name}\t{u.role}", highlight=False)

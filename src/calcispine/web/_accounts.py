@@ -136,6 +136,11 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
+def _check_password(name: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password for {name} is too short: at least {MIN_PASSWORD} characters")
+
+
 def hash_token(token: str) -> str:
     """Tokens are long random strings, so one SHA-256 is enough; the token itself is never stored."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -153,8 +158,7 @@ class AccountStore:
     def add_user(self, name: str, password: str, role: str = CURATOR) -> User:
         if not NAME_RE.match(name):
             raise AccountError(f"user name {name!r}: use letters, digits, '.', '_', '@' or '-' (at most 100)")
-        if len(password) < MIN_PASSWORD:
-            raise AccountError(f"the password for {name} is too short: at least {MIN_PASSWORD} characters")
+        _check_password(name, password)
         with Session(self.engine) as s, s.begin():
             if s.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
                 raise AccountError(f"user {name!r} already exists")
@@ -233,8 +237,7 @@ class AccountStore:
 
     def set_password(self, name: str, password: str) -> int:
         """A new password for ``name``; every web session of the user ends. Returns how many ended."""
-        if len(password) < MIN_PASSWORD:
-            raise AccountError(f"the password for {name} is too short: at least {MIN_PASSWORD} characters")
+        _check_password(name, password)
         with Session(self.engine) as s, s.begin():
             row = s.scalar(select(UserRow).where(UserRow.name == name))
             if row is None:
@@ -275,15 +278,6 @@ class AccountStore:
     def end_session(self, token: str) -> None:
         with Session(self.engine) as s, s.begin():
             s.execute(delete(WebSessionRow).where(WebSessionRow.token_hash == hash_token(token)))
-
-    def end_sessions(self, name: str) -> int:
-        """Log ``name`` out of every browser; returns how many sessions ended."""
-        with Session(self.engine) as s, s.begin():
-            uid = s.scalar(select(UserRow.id).where(UserRow.name == name))
-            if uid is None:
-                raise AccountError(f"no user {name!r}")
-            ended = s.execute(delete(WebSessionRow).where(WebSessionRow.user_id == uid))
-            return int(getattr(ended, "rowcount", 0) or 0)
 
     def new_token(self, name: str, label: str | None = None) -> str:
         """A fresh API token for ``name``; only its hash is stored, so this is the one time it is seen."""
