@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from importlib.util import find_spec
 from pathlib import Path
@@ -20,8 +21,9 @@ SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
 router = APIRouter(include_in_schema=False)
 
 
+@cache
 def swagger_assets() -> Path | None:
-    """The folder holding Swagger UI's bundle, or None when the package is not installed."""
+    """The folder holding Swagger UI's bundle, or None when the package is not installed (looked up once)."""
     if find_spec("fastapi_offline") is None:
         return None
     folder = Path(str(resources.files("fastapi_offline") / "static"))

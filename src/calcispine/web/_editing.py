@@ -150,6 +150,13 @@ def _items(text: str, lines: bool) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def _number(text: str, problem: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(problem) from None
+
+
 def _age(text: str) -> dict[str, Any]:
     if not text:
         return {"age_years": None, "age_range_years": None}
@@ -159,26 +166,20 @@ def _age(text: str) -> dict[str, Any]:
         if not 0 <= lo <= hi <= 120:
             raise ValueError(f"{text} is not an ordered range of ages between 0 and 120")
         return {"age_years": None, "age_range_years": [lo, hi]}
-    try:
-        age = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an age: write a number such as 52 or a range such as 50-53") from None
+    age = _number(text, f"{text!r} is not an age: write a number such as 52 or a range such as 50-53")
     if not 0 <= age <= 120:
         raise ValueError(f"{text} is not an age between 0 and 120")
     return {"age_years": age}
 
 
-def _outcome(inputs: Mapping[str, str], case: Case) -> dict[str, Any] | None:
+def _outcome(inputs: Mapping[str, str]) -> dict[str, Any] | None:
     status = inputs["outcome_status"].strip().lower()
     if status and status not in OUTCOME_STATUSES:
         raise ValueError(f"outcome: {status!r} is not one of {', '.join(OUTCOME_STATUSES)}")
     follow = inputs["outcome_follow_up"].strip()
     months = None
     if follow:
-        try:
-            months = float(follow)
-        except ValueError:
-            raise ValueError(f"follow-up: {follow!r} is not a number of months") from None
+        months = _number(follow, f"follow-up: {follow!r} is not a number of months")
         if not 0 <= months <= 1200:
             raise ValueError(f"follow-up: {follow} months is not between 0 and 1200")
     outcome = {"status": status or None, "description": inputs["outcome_description"].strip() or None,
@@ -248,7 +249,7 @@ def parse_edits(submitted: Mapping[str, str], case: Case) -> dict[str, Any]:
         except (ValueError, LookupError) as exc:
             raise ValueError(f"{name}: {exc}") from exc
     if any(name in _OUTCOME_INPUTS for name in changed):
-        changes["outcome"] = _outcome({n: texts.get(n, current[n]) for n in _OUTCOME_INPUTS}, case)
+        changes["outcome"] = _outcome({n: texts.get(n, current[n]) for n in _OUTCOME_INPUTS})
     if changes.get("age_years") is not None and case.age_range_years is not None:
         lo, hi = case.age_range_years
         if not lo <= changes["age_years"] <= hi:  # a precise age outside the stated range replaces the range

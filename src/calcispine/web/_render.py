@@ -171,10 +171,6 @@ def _value_evidence(case: Case, name: str) -> list[tuple[Evidence, str]]:
     return items
 
 
-def _evidence_key(ev: Evidence) -> tuple[int, int, str]:
-    return (ev.start, ev.end, ev.text)
-
-
 def case_rows(case: Case, sources: Mapping[str, Source]) -> list[FieldRow]:
     """One row per field that has a value: the value, then each source's sentence for it, each sentence once."""
     conflicts = {c.field: c for c in case.conflicts}
@@ -186,8 +182,7 @@ def case_rows(case: Case, sources: Mapping[str, Source]) -> list[FieldRow]:
             continue
         views: list[EvidenceView] = []
         seen: set[tuple[str, str | None]] = set()
-        shown: set[tuple[int, int, str]] = set()
-        said: set[str] = set()
+        said: set[str] = set()  # each sentence is shown once
         stating: list[str] = []
         for pname in field_alias.get(name, (name,)):
             for p in case.provenance_of(pname):
@@ -198,7 +193,6 @@ def case_rows(case: Case, sources: Mapping[str, Source]) -> list[FieldRow]:
                     continue
                 seen.add(key)
                 if p.evidence is not None:
-                    shown.add(_evidence_key(p.evidence))
                     said.add(p.evidence.sentence or p.evidence.text)
                 views.append(EvidenceView(src, highlight_sentence(p.evidence, name) if p.evidence else None,
                                           p.evidence.section if p.evidence else None, p.locator))
@@ -207,9 +201,8 @@ def case_rows(case: Case, sources: Mapping[str, Source]) -> list[FieldRow]:
         credit = next(iter(only)) if len(only) == 1 else ""
         for ev, lab in _value_evidence(case, name):
             sentence = ev.sentence or ev.text
-            if _evidence_key(ev) in shown or sentence in said:
+            if sentence in said:
                 continue
-            shown.add(_evidence_key(ev))
             said.add(sentence)
             views.append(EvidenceView(credit, highlight_sentence(ev, lab), ev.section, None))
         c = conflicts.get(name) or (conflicts.get("age") if name == "age_years" else None)
