@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,17 @@ def csrf_from(html: str) -> str:
     if m is None:
         raise AssertionError("no CSRF token in the page")
     return m.group(1)
+
+
+def form_fields(form: str) -> dict[str, str]:
+    """Every input, textarea and select of a form's HTML with the value a browser would send."""
+    fields = {k: html.unescape(v) for k, v in re.findall(r'<input (?:type="\w+" )?name="(\w+)" value="([^"]*)"', form)}
+    for name, body in re.findall(r'<textarea name="(\w+)"[^>]*>([^<]*)</textarea>', form):
+        fields[name] = html.unescape(body).removeprefix("\n")  # as a browser reads a textarea
+    for name, body in re.findall(r'<select name="(\w+)">(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option (?:value="([^"]*)" )?selected>([^<]*)</option>', body)
+        fields[name] = html.unescape(chosen.group(1) or chosen.group(2)) if chosen else ""
+    return fields
 
 
 def login(client: TestClient, name: str = CURATOR, password: str = PASSWORD) -> int:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _webenv import CURATOR, PASSWORD, WebEnv, make_env
@@ -73,16 +74,27 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-@pytest.fixture
-def page(browser: object) -> Iterator[object]:
+def _page_in(browser: object, **context_options: Any) -> Iterator[object]:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    context = browser.new_context(**context_options)  # type: ignore[attr-defined]
     pg = context.new_page()
     pg.set_default_timeout(20_000)
     try:
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    """A page in a desktop-sized window."""
+    yield from _page_in(browser, viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def phone(browser: object) -> Iterator[object]:
+    """A page on a 390 px wide phone."""
+    yield from _page_in(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
 
 
 def wait_true(page: object, expression: str, timeout: float = 20.0) -> None:
@@ -212,18 +224,14 @@ def test_curator_saves_an_extracted_report_of_a_stored_patient(
     shot(pg, "case-merged-extraction", full=False)
 
 
-def test_registry_on_a_phone(server: tuple[str, WebEnv], browser: object) -> None:
+def test_registry_on_a_phone(server: tuple[str, WebEnv], phone: Any) -> None:
     base, _ = server
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
-    pg = context.new_page()
-    try:
-        pg.goto(f"{base}/cases?region=cervical")
-        assert pg.locator("table.cases tbody tr").count() > 5
-        width = pg.evaluate("document.documentElement.scrollWidth")
-        assert width <= 400, f"the page is {width}px wide on a 390px phone"
-        shot(pg, "registry-phone")
-    finally:
-        context.close()
+    pg = phone
+    pg.goto(f"{base}/cases?region=cervical")
+    assert pg.locator("table.cases tbody tr").count() > 5
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the page is {width}px wide on a 390px phone"
+    shot(pg, "registry-phone")
 
 
 def test_api_docs_work_offline(server: tuple[str, WebEnv], page: object) -> None:
@@ -245,25 +253,21 @@ def test_api_docs_work_offline(server: tuple[str, WebEnv], page: object) -> None
     assert not errors, errors
 
 
-def test_case_page_on_a_phone_shows_each_value_with_its_evidence(server: tuple[str, WebEnv], browser: object) -> None:
+def test_case_page_on_a_phone_shows_each_value_with_its_evidence(server: tuple[str, WebEnv], phone: Any) -> None:
     base, _ = server
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
-    pg = context.new_page()
-    try:
-        pg.goto(f"{base}/cases/tuy-2008-c2-c3")
-        assert pg.evaluate("document.documentElement.scrollWidth") <= 400
-        wrap = pg.locator("section .table-wrap").first
-        assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), "the facts table scrolls sideways"
-        levels = pg.locator("#field-levels")
-        evidence = levels.locator("td[data-label=Evidence]")
-        box = evidence.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
-        assert "Tuy" in evidence.inner_text() and "Guo" in evidence.inner_text()
-        value_box = levels.locator("td[data-label=Value]").bounding_box()
-        assert value_box is not None and box["y"] >= value_box["y"] + value_box["height"] - 1  # below its value
-        shot(pg, "case-phone", full=False)
-    finally:
-        context.close()
+    pg = phone
+    pg.goto(f"{base}/cases/tuy-2008-c2-c3")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 400
+    wrap = pg.locator("section .table-wrap").first
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), "the facts table scrolls sideways"
+    levels = pg.locator("#field-levels")
+    evidence = levels.locator("td[data-label=Evidence]")
+    box = evidence.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert "Tuy" in evidence.inner_text() and "Guo" in evidence.inner_text()
+    value_box = levels.locator("td[data-label=Value]").bounding_box()
+    assert value_box is not None and box["y"] >= value_box["y"] + value_box["height"] - 1  # below its value
+    shot(pg, "case-phone", full=False)
 
 
 def teardown_module() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _webenv import WebEnv, csrf_from, login
+from _webenv import WebEnv, csrf_from, form_fields, login
 from fastapi.testclient import TestClient
 
 pytestmark = pytest.mark.corpus
@@ -24,14 +24,7 @@ def extracted(sqlite_env: WebEnv, corpus_dir: Path) -> Iterator[tuple[TestClient
     text = (corpus_dir / "tuy-2008-c2c3-scleroderma.txt").read_text(encoding="utf-8")
     page = c.post("/extract", data={"csrf_token": csrf_from(c.get("/extract").text), "text": text}).text
     form = page[page.index('action="/extract/save"'):]
-    form = form[:form.index("</form>")]
-    fields = {k: html.unescape(v) for k, v in re.findall(r'<input (?:type="hidden" )?name="(\w+)" value="([^"]*)"', form)}
-    for name, body in re.findall(r'<textarea name="(\w+)"[^>]*>([^<]*)</textarea>', form):
-        fields[name] = html.unescape(body).removeprefix("\n")  # as a browser reads a textarea
-    for name, body in re.findall(r'<select name="(\w+)">(.*?)</select>', form, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected>', body)
-        fields[name] = html.unescape(chosen.group(1)) if chosen else ""
-    yield c, page, fields
+    yield c, page, form_fields(form[:form.index("</form>")])
 
 
 def test_the_extract_page_warns_that_the_patient_is_already_stored(extracted: tuple[TestClient, str, dict[str, str]]) -> None:
@@ -140,7 +133,7 @@ def test_evidence_stays_on_its_words_when_the_browser_sends_crlf(sqlite_env: Web
     text = (corpus_dir / "tuy-2008-c2c3-scleroderma.txt").read_text(encoding="utf-8").replace("\n", "\r\n")
     page = c.post("/extract", data={"csrf_token": csrf_from(c.get("/extract").text), "text": text}).text
     form = page[page.index('action="/extract/save"'):]
-    fields = {k: html.unescape(v) for k, v in re.findall(r'<input (?:type="hidden" )?name="(\w+)" value="([^"]*)"', form)}
+    fields = form_fields(form[:form.index("</form>")])
     fields["source_text"] = fields["source_text"].replace("\n", "\r\n")
     r = c.post("/extract/save", data={**fields, "cite_source": "tuy-2008"}, follow_redirects=False)
     assert r.status_code == 303

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from _webenv import CURATOR, PASSWORD, WebEnv, csrf_from, login, make_env
+from _webenv import CURATOR, PASSWORD, WebEnv, csrf_from, form_fields, login, make_env
 
 GUO = "guo-2017-c4-c6"
 
@@ -271,17 +271,8 @@ def test_case_page_shows_each_evidence_block_once_with_its_source(sqlite_env: We
 
 
 def _edit_form(c: object, case_id: str) -> dict[str, str]:
-    import html as html_lib
-
     form = c.get(f"/cases/{case_id}/edit").text  # type: ignore[attr-defined]
-    values = {k: html_lib.unescape(v) for k, v in re.findall(r'<input name="(\w+)" value="([^"]*)"', form)}
-    values.update({k: html_lib.unescape(v).removeprefix("\n")
-                   for k, v in re.findall(r'<textarea name="(\w+)"[^>]*>([^<]*)</textarea>', form)})
-    for name, body in re.findall(r'<select name="(\w+)">(.*?)</select>', form, re.S):
-        chosen = re.search(r'<option (?:value="([^"]*)" )?selected>([^<]*)</option>', body)
-        values[name] = html_lib.unescape(chosen.group(1) or chosen.group(2)) if chosen else ""
-    values["csrf_token"] = csrf_from(form)
-    return values
+    return {**form_fields(form), "csrf_token": csrf_from(form)}
 
 
 def test_curator_corrects_diagnosis_outcome_and_labs_in_the_form(sqlite_env: WebEnv) -> None:
