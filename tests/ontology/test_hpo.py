@@ -20,6 +20,12 @@ def test_labels_hierarchy_and_search() -> None:
     assert get_hpo() is hpo
 
 
+def test_terms_are_found_by_their_exact_name() -> None:
+    hpo = get_hpo()
+    assert hpo.terms_named(" neck PAIN ") == {"HP:0030833"}
+    assert hpo.terms_named("neck pai") == frozenset()  # a name, not a prefix
+
+
 def test_information_content_grows_with_specificity() -> None:
     hpo = get_hpo()
     assert hpo.information_content("HP:0030833") > hpo.information_content("HP:0012531") >= 0

@@ -123,6 +123,17 @@ class HpoOntology:
                     rows.add((text.lower(), t.id))
         return sorted(rows)
 
+    def terms_named(self, text: str) -> frozenset[str]:
+        """Current terms whose label or exact synonym is ``text`` (case aside)."""
+        t = text.strip().lower()
+        idx = self._index
+        i = bisect.bisect_left(idx, (t, ""))
+        out = set()
+        while i < len(idx) and idx[i][0] == t:
+            out.add(idx[i][1])
+            i += 1
+        return frozenset(out)
+
     def search(self, prefix: str, limit: int = 20) -> tuple[tuple[str, str], ...]:
         """(id, label) of terms whose label or exact synonym starts with ``prefix``, shortest first."""
         p = prefix.strip().lower()

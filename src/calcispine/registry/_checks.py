@@ -7,26 +7,12 @@ that assess would reject is rejected on every write too.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 
 from calcispine.model import Finding
 
 __all__ = ["finding_problems"]
 
 _ALL_SCOPES = ("EXACT", "RELATED", "NARROW", "BROAD")
-
-
-@lru_cache(maxsize=1)
-def _names_to_terms(release: str) -> dict[str, frozenset[str]]:
-    """Lower-cased term names and exact synonyms -> the terms that carry them (one HPO release)."""
-    from calcispine.ontology import get_hpo
-
-    hpo = get_hpo()
-    index: dict[str, set[str]] = {}
-    for tid in hpo.terms():
-        for text in (hpo.label(tid), *hpo.synonyms(tid)):
-            index.setdefault(text.strip().lower(), set()).add(tid)
-    return {k: frozenset(v) for k, v in index.items()}
 
 
 def finding_problems(findings: Iterable[Finding]) -> list[str]:
@@ -39,7 +25,6 @@ def finding_problems(findings: Iterable[Finding]) -> list[str]:
     from calcispine.ontology import get_hpo
 
     hpo = get_hpo()
-    names = _names_to_terms(hpo.release)
     problems: list[str] = []
     for f in findings:
         tid = hpo.resolve(f.hpo_id)
@@ -54,7 +39,7 @@ def finding_problems(findings: Iterable[Finding]) -> list[str]:
             continue
         label = f.label.strip().lower()
         own = {hpo.label(tid).lower(), *(s.lower() for s in hpo.synonyms(tid, _ALL_SCOPES))}
-        others = names.get(label, frozenset()) - {tid}
+        others = hpo.terms_named(label) - {tid}
         if label not in own and others:
             named = ", ".join(f"{o} ({hpo.label(o)})" for o in sorted(others))
             problems.append(f"{f.hpo_id} is {hpo.label(tid)!r} in HPO, but the label {f.label!r} names {named}; "
