@@ -106,13 +106,6 @@ _RESOURCES: tuple[tuple[str, str, str, str, str], ...] = (
 _PREFIX = {"hpo": "HP", "maxo": "MAXO", "mondo": "MONDO", "loinc": "LOINC", "eco": "ECO", "ucum": "UCUM",
            "uberon": "UBERON", "orpha": "ORPHA", "omim": "OMIM"}
 _LOCAL_URL = "https://github.com/calcispine/calcispine#local-codes"
-# Treatments done on the spine itself (the lesion's site is their body site); the others act elsewhere.
-_SPINAL_PROCEDURES = frozenset({
-    "resection", "laminectomy", "hemilaminectomy", "laminoplasty", "foraminotomy", "facetectomy", "fusion",
-    "corpectomy", "biopsy",
-})
-# Etiology tags that are something done to the patient, not a condition they have.
-_ETIOLOGY_ACTIONS = frozenset({"hemodialysis", "peritoneal_dialysis", "prior_surgery"})
 
 
 # -- age ---------------------------------------------------------------------------
@@ -285,11 +278,12 @@ def _etiology_entries(tags: Sequence[str]) -> tuple[list[pps.Disease], list[pps.
     """Predisposing conditions as diseases; dialysis and prior surgery as the actions they are."""
     diseases: list[pps.Disease] = []
     actions: list[pps.MedicalAction] = []
+    vocab = load_vocabulary().etiology
     for tag in tags:
         if tag == "none_reported":
             continue
         code = _oc(_local("etiology", tag), _etiology_label(tag))
-        if tag in _ETIOLOGY_ACTIONS:
+        if tag in vocab and vocab[tag].action:
             actions.append(pps.MedicalAction(procedure=pps.Procedure(code=code)))
         else:
             diseases.append(pps.Disease(term=code))
@@ -382,9 +376,10 @@ def case_to_phenopacket(
         disease, diagnosis_extra = _disease(case.diagnosis, case.side, site)
         packet.diseases.append(disease)
     response = _response(case.outcome)
+    treatments = load_vocabulary().treatment
     for t in case.treatments:
         action, extra = _action(t)
-        if t.code in _SPINAL_PROCEDURES and site is not None:
+        if t.code in treatments and treatments[t.code].spinal and site is not None:
             action.procedure.body_site.CopyFrom(_oc(site.id, site.label))
         if case.diagnosis is not None:
             action.treatment_target.CopyFrom(packet.diseases[0].term)

@@ -21,6 +21,8 @@ class EtiologyTag(BaseModel):
     cls: EtiologyClass
     boulman: BoulmanCategory
     group: str | None = None
+    #: Something done to the patient (dialysis, an operation), not a condition they have.
+    action: bool = False
     cite: tuple[str, ...]
 
 
@@ -28,6 +30,8 @@ class TreatmentCode(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     label: str
     surgical: bool
+    #: Done on the spine itself: the lesion's site is its body site.
+    spinal: bool = False
     maxo: str | None = None
     maxo_label: str | None = None
     cite: tuple[str, ...]
