@@ -90,3 +90,6 @@ def test_an_empty_registry_on_request_stays_empty(tmp_path: Path) -> None:
     assert code == 0 and "Registry emptied" in out
     code, out = run(seeded, "registry", "info")
     assert " 0 " in _row(out, "patients (cases)")
+    untouched = tmp_path / "untouched.sqlite"  # a command that opens no registry creates none
+    assert runner.invoke(app, ["--db", str(untouched), "--empty", "stats", "--help"]).exit_code == 0
+    assert not untouched.exists()

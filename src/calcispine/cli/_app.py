@@ -55,8 +55,6 @@ def _root(
     except ValueError as exc:
         raise fail(str(exc)) from None
     State.empty = empty
-    if empty:
-        _start_empty()
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -68,34 +66,31 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database).expanduser()
 
 
-def _start_empty() -> None:
-    """``--empty``: create the registry without the embedded cases (or check that it holds none)."""
-    from calcispine.registry import RegistryError, open_registry
-
-    try:
-        with open_registry(settings(), seed=False) as reg:
-            if reg.is_fresh():
-                reg.start_empty(actor="calcispine --empty")
-                err_console.print(f"created an empty registry at {reg.url}", highlight=False, soft_wrap=True)
-            elif reg.count_cases():
-                raise fail(f"--empty: the registry at {reg.url} already holds {reg.count_cases()} patient(s); "
-                           "`calcispine registry reset --empty --yes` empties it")
-    except RegistryError as exc:
-        raise fail(str(exc)) from None
-
-
 def open_cli_registry(*, seed: bool = True) -> Registry:
-    """The registry the command works on; a new one is announced on stderr, a bad --db is one error line."""
+    """The registry the command works on; a new one is announced on stderr, a bad --db is one error line.
+
+    With ``--empty`` a registry this opens for the first time starts empty (and stays so until an
+    import); one that already holds patients is refused, so the flag never hides them.
+    """
     from calcispine.registry import RegistryError, open_registry
 
     path = _sqlite_file(settings().database_url)
     existed = path is None or path.exists()
     try:
         reg = open_registry(settings(), seed=seed and not State.empty)
+        if State.empty and reg.is_fresh():
+            reg.start_empty(actor="calcispine --empty")
+            err_console.print(f"created an empty registry at {reg.url}", highlight=False, soft_wrap=True)
+            return reg
     except RegistryError as exc:
         raise fail(str(exc)) from None
+    n = reg.count_cases()
+    if State.empty and n:
+        reg.close()
+        raise fail(f"--empty: the registry at {reg.url} already holds {n} patient(s); "
+                   "`calcispine registry reset --empty --yes` empties it")
     if not existed:
-        what = f"{reg.count_cases()} embedded patients" if reg.count_cases() else "empty"
+        what = f"{n} embedded patients" if n else "empty"
         err_console.print(f"created a new registry at {path} ({what})", highlight=False, soft_wrap=True)
     return reg
 
