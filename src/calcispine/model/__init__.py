@@ -2,6 +2,7 @@
 
 from ._case import (
     CASE_FIELDS,
+    OUTCOME_STATUSES,
     Case,
     Conflict,
     Diagnosis,
@@ -10,6 +11,7 @@ from ._case import (
     LabFlag,
     Measurement,
     Outcome,
+    OutcomeStatus,
     Provenance,
     ReviewStatus,
     Sex,
@@ -33,7 +35,7 @@ from ._levels import (
 )
 
 __all__ = [
-    "CASE_FIELDS", "OTHER_PREFIX", "Case", "CaseFilter", "Conflict", "DataIssue", "Diagnosis", "Evidence", "Finding",
+    "CASE_FIELDS", "OTHER_PREFIX", "OUTCOME_STATUSES", "OutcomeStatus", "Case", "CaseFilter", "Conflict", "DataIssue", "Diagnosis", "Evidence", "Finding",
     "IssueLevel", "LabFlag", "Level", "LevelError", "Measurement", "N_LEVELS", "Notepad",
     "Outcome", "Provenance", "Region", "ReviewStatus", "Sex", "Side", "Source", "SourceRef",
     "Treatment", "all_levels", "level_range", "parse_levels", "regions_of", "render_levels",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ._levels import Level, Region, regions_of
 
@@ -229,6 +229,11 @@ class Treatment:
     def __post_init__(self) -> None:
         if not self.code:
             raise ValueError("a treatment needs a code such as 'resection'")
+
+
+#: The outcome statuses a curator chooses from (extraction and imports may carry others).
+OutcomeStatus = Literal["recovered", "resolved", "improved", "stable", "worsened", "recurred", "died"]
+OUTCOME_STATUSES: tuple[str, ...] = get_args(OutcomeStatus)
 
 
 @dataclass(frozen=True)

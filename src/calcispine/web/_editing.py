@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from calcispine.knowledge import load_labs, load_vocabulary
-from calcispine.model import Case, Measurement, Sex, Side, parse_levels, render_levels
+from calcispine.model import OUTCOME_STATUSES, Case, Measurement, Sex, Side, parse_levels, render_levels
 from calcispine.registry import encode_field
+
+from ._render import age_text
 
 __all__ = ["EDIT_FIELDS", "OUTCOME_STATUSES", "EditField", "diagnosis_json", "diagnosis_options", "edit_values",
            "measurement_json", "parse_edits"]
-
-#: Outcome statuses a curator can choose (the ones extraction and the embedded data use, and "stable").
-OUTCOME_STATUSES: tuple[str, ...] = ("recovered", "resolved", "improved", "stable", "worsened", "recurred", "died")
 
 
 @dataclass(frozen=True)
@@ -113,22 +112,13 @@ def _parse_lab(line: str) -> dict[str, Any]:
     return measurement_json(analyte.strip(), flag=words.strip())
 
 
-def _fmt_age(case: Case) -> str:
-    if case.age_years is not None:
-        return f"{case.age_years:g}"
-    if case.age_range_years is not None:
-        lo, hi = case.age_range_years
-        return f"{lo:g}-{hi:g}"
-    return ""
-
-
 def edit_values(case: Case) -> dict[str, str]:
     """Each form input as the form shows it."""
     o = case.outcome
     return {
         "label": case.label or "",
         "diagnosis": case.diagnosis.key if case.diagnosis else "",
-        "age_years": _fmt_age(case),
+        "age_years": age_text(case),
         "sex": case.sex.value,
         "levels": render_levels(case.levels) if case.levels else "",
         "side": case.side.value if case.side else "",

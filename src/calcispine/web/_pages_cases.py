@@ -13,7 +13,7 @@ from calcispine.registry import RegistryError
 
 from ._core import PAGE_SIZES, SORTS, ClientError, Ctx, Filter, check_csrf, require_curator_session
 from ._editing import EDIT_FIELDS, OUTCOME_STATUSES, diagnosis_options, edit_values, parse_edits
-from ._render import case_rows, evidence_spans, highlight, short_citation
+from ._render import age_text, case_rows, evidence_spans, highlight, short_citation
 from ._services import invalidate
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -31,10 +31,8 @@ def case_summary(case: Case, sources: dict[str, Source]) -> dict[str, Any]:
     cite = case.label or (f"{case.cites.first_author} {case.cites.year or ''}".strip() if case.cites else None)
     if not cite and case.source_ids:
         cite = short_citation(sources.get(case.source_ids[0]), case.source_ids[0])
-    age = f"{case.age_years:g}" if case.age_years is not None else (
-        f"{case.age_range_years[0]:g}-{case.age_range_years[1]:g}" if case.age_range_years else "")
     return {
-        "id": case.id, "citation": cite or case.id, "age": age, "sex": case.sex.value,
+        "id": case.id, "citation": cite or case.id, "age": age_text(case), "sex": case.sex.value,
         "levels": render_levels(case.levels) if case.levels else "", "etiology": ", ".join(case.etiology),
         "diagnosis": case.diagnosis.label if case.diagnosis else "", "status": case.review_status.value,
         "sources": len(case.source_ids), "conflicts": sum(1 for c in case.conflicts if not c.resolved),

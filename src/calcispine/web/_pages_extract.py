@@ -24,7 +24,7 @@ from calcispine.registry import Dataset, RegistryError, case_from_dict, case_to_
 
 from ._core import ClientError, Ctx, WebContext, check_csrf, require_curator_session, session_user
 from ._editing import EDIT_FIELDS, OUTCOME_STATUSES, diagnosis_options, edit_values, parse_edits
-from ._render import case_rows, evidence_spans, highlight, short_citation
+from ._render import age_text, case_rows, evidence_spans, highlight, short_citation
 from ._services import ALLOWED_UPLOADS, extract_text, extract_upload, invalidate
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -86,7 +86,7 @@ def _duplicates(ctx: WebContext, records: Sequence[Case], source: Source) -> lis
         for case_id, why in hits:
             case = ctx.registry.get_case(case_id)
             first = case.source_ids[0] if case.source_ids else case_id
-            age = edit_values(case)["age_years"]
+            age = age_text(case)
             facts = ", ".join(x for x in (case.sex.value if case.sex.value != "unknown" else "",
                                           age and f"{age} years", render_levels(case.levels) if case.levels else "") if x)
             cited = ", ".join(f"{short_citation(sources.get(sid), sid)} ({sid})" for sid in case.source_ids)

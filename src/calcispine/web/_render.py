@@ -88,19 +88,20 @@ def short_citation(source: Source | None, fallback: str) -> str:
     return f"{who} {source.year}" if source.year else who
 
 
-def _fmt_age(case: Case) -> str:
+def age_text(case: Case) -> str:
+    """A case's age as the pages and the edit form write it: ``52`` or a range ``50-53``; empty if unknown."""
     if case.age_years is not None:
-        return f"{case.age_years:g} years"
+        return f"{case.age_years:g}"
     if case.age_range_years is not None:
         lo, hi = case.age_range_years
-        return f"{lo:g}-{hi:g} years"
+        return f"{lo:g}-{hi:g}"
     return ""
 
 
 def _value_of(case: Case, name: str) -> str:
     match name:
         case "age_years":
-            return _fmt_age(case)
+            return f"{age_text(case)} years" if age_text(case) else ""
         case "sex":
             return case.sex.value
         case "levels":

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from calcispine.model import OutcomeStatus
+
 Status = Literal["needs_review", "reviewed", "published"]
 SortKey = Literal["id", "-id", "age", "-age", "year", "-year", "sex", "region", "review_status"]
 
@@ -167,9 +169,6 @@ class FindingIn(_In):
     hpo_id: str = Field(pattern=r"^HP:\d{7}$")
     label: str = Field(min_length=1, max_length=300)
     excluded: bool = False
-
-
-OutcomeStatus = Literal["recovered", "resolved", "improved", "stable", "worsened", "recurred", "died"]
 
 
 class OutcomeIn(_In):
