@@ -683,15 +683,15 @@ class Registry:
                 trow.sha256, trow.text = digest, text
         s.flush()
 
-        stored_rows: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
-            (sid, rid): (cid, payload) for sid, rid, cid, payload in
-            s.execute(select(RecordRow.source_id, RecordRow.record_id, RecordRow.case_id, RecordRow.payload))
-        }
+        stored_rows: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        by_case: dict[str, list[Case]] = {}
+        for sid, rid, cid, payload in s.execute(select(
+                RecordRow.source_id, RecordRow.record_id, RecordRow.case_id, RecordRow.payload,
+        ).order_by(RecordRow.position, RecordRow.id)):
+            stored_rows[(sid, rid)] = (cid, payload)
+            by_case.setdefault(cid, []).append(case_from_dict(payload))
         skip = self._recognise_flat(s, ds.patients, issues)
         matcher = RecordMatcher(smap)
-        by_case: dict[str, list[Case]] = {}
-        for cid, payload in s.execute(select(RecordRow.case_id, RecordRow.payload).order_by(RecordRow.position, RecordRow.id)):
-            by_case.setdefault(cid, []).append(case_from_dict(payload))
         for cid, recs in by_case.items():
             matcher.add_stored(cid, recs)
         touched: dict[int, _Group] = {}
