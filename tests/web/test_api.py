@@ -115,7 +115,9 @@ def test_invalid_update_is_refused_and_nothing_changes(env: WebEnv) -> None:
     assert r.status_code == 400
     assert "L4-C2" in r.json()["detail"]
     assert env.client.patch(f"/api/cases/{GUO}", json={}, headers=env.auth()).status_code == 400
-    assert env.client.patch(f"/api/cases/{GUO}", json={"etiology": ["bad luck"]}, headers=env.auth()).status_code == 400
+    for body, named in (({"etiology": ["bad luck"]}, "'bad luck'"), ({"treatments": [{"code": "amputation"}]}, "amputation")):
+        r = env.client.patch(f"/api/cases/{GUO}", json=body, headers=env.auth())
+        assert r.status_code == 400 and named in r.json()["detail"], r.json()
     assert env.snapshot() == before
 
 
@@ -150,6 +152,9 @@ def test_create_needs_exactly_one_source(env: WebEnv) -> None:
     assert r.status_code == 400
     r = env.client.post("/api/cases", json={"source_id": "nowhere-1999", "case": {"age_years": 3}}, headers=env.auth())
     assert r.status_code == 404
+    r = env.client.post("/api/cases", json={"source_id": "tuy-2008", "record_id": "p",
+                                            "case": {"age_years": 3, "etiology": ["bad luck"]}}, headers=env.auth())
+    assert r.status_code == 400 and "'bad luck'" in r.json()["detail"], r.json()
     assert env.snapshot() == before
 
 

@@ -949,10 +949,10 @@ class Registry:
                                            {k: v for k, v in case_to_dict(current).items() if k != name})
                 except (ValueError, TypeError, KeyError) as exc:
                     raise RegistryError(f"case {case_id}: field {name}: {exc}") from exc
-                if name == "findings":
-                    problems = finding_problems(trial.findings)
+                if name in ("findings", "etiology", "treatments"):  # the checks an import makes, on this field
+                    problems = self._case_problems(Case(id=case_id, **{name: getattr(trial, name)}), case_id)
                     if problems:
-                        raise RegistryError(f"case {case_id}: field findings: {'; '.join(problems)}")
+                        raise RegistryError(f"case {case_id}: field {name}: {'; '.join(p.message for p in problems)}")
                 before[name] = encode_field(name, getattr(current, name))
                 after[name] = encoded
                 overrides[name] = {"value": encoded, "actor": actor, "at": at}

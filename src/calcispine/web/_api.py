@@ -50,14 +50,6 @@ def case_out(case: Any) -> CaseOut:
 def _fields_json(fields: CaseFields, only_set: bool) -> dict[str, Any]:
     """API fields -> the registry's JSON form of each field; ValueError names the field."""
     data = fields.model_dump(exclude_unset=only_set, exclude_none=not only_set)
-    vocab = load_vocabulary()
-    try:
-        for tag in data.get("etiology") or ():
-            vocab.check_etiology(tag)
-        for t in data.get("treatments") or ():
-            vocab.check_treatment(t["code"])
-    except ValueError as exc:
-        raise ClientError(str(exc)) from exc
     out: dict[str, Any] = {}
     for name, value in data.items():
         if name == "levels" and value is not None:
