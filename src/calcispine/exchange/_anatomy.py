@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from importlib import resources
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from calcispine.knowledge import load_packaged
 from calcispine.model import Level, Region
 
 __all__ = ["SiteTerm", "VertebraTerms", "load_vertebra_terms"]
@@ -63,8 +62,4 @@ class VertebraTerms(BaseModel):
 
 @lru_cache(maxsize=1)
 def load_vertebra_terms() -> VertebraTerms:
-    text = resources.files("calcispine.data").joinpath("uberon_vertebrae.yaml").read_text(encoding="utf-8")
-    try:
-        return VertebraTerms.model_validate(yaml.safe_load(text))
-    except Exception as exc:  # the packaged file is broken: say which one
-        raise ValueError(f"calcispine/data/uberon_vertebrae.yaml is invalid: {exc}") from exc
+    return load_packaged("calcispine.data", "uberon_vertebrae.yaml", VertebraTerms)

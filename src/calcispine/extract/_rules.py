@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from functools import cached_property, lru_cache
-from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from calcispine.knowledge import load_packaged
 
 SectionKind = Literal[
     "front", "abstract", "background", "case", "discussion", "conclusion",
@@ -244,27 +244,19 @@ class DiagnosisRules(BaseModel):
         return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
 
 
-def _load(name: str, model: type[BaseModel]) -> BaseModel:
-    text = resources.files("calcispine.knowledge").joinpath(name).read_text(encoding="utf-8")
-    try:
-        return model.model_validate(yaml.safe_load(text))
-    except Exception as exc:
-        raise ValueError(f"calcispine/knowledge/{name} is invalid: {exc}") from exc
-
-
 @lru_cache(maxsize=1)
 def load_extract_rules() -> ExtractRules:
-    return _load("extract_rules.yaml", ExtractRules)  # type: ignore[return-value]
+    return load_packaged("calcispine.knowledge", "extract_rules.yaml", ExtractRules)
 
 
 @lru_cache(maxsize=1)
 def load_context_rules() -> ContextRules:
-    return _load("context_rules.yaml", ContextRules)  # type: ignore[return-value]
+    return load_packaged("calcispine.knowledge", "context_rules.yaml", ContextRules)
 
 
 @lru_cache(maxsize=1)
 def load_diagnoses() -> DiagnosisRules:
-    return _load("diagnoses.yaml", DiagnosisRules)  # type: ignore[return-value]
+    return load_packaged("calcispine.knowledge", "diagnoses.yaml", DiagnosisRules)
 
 
 def rule_versions() -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Versioned knowledge files (vocabularies, differential features, management rules), validated at load."""
 
 from ._differential import Citation, Entity, Feature, Frequency, KnowledgeBase, load_differential, parse_knowledge
+from ._files import load_packaged
 from ._labs import (
     Analyte,
     CaPThreshold,
@@ -21,5 +22,5 @@ __all__ = [
     "ReferenceInterval", "TreatmentCode", "UnknownAnalyteError", "UnknownUnitError", "Vocabulary",
     "calcium_phosphate_product", "load_labs", "load_vocabulary", "normalise_unit",
     "Citation", "Entity", "Feature", "Frequency", "KnowledgeBase", "ManagementKnowledge", "Option",
-    "load_differential", "load_management", "parse_knowledge",
+    "load_differential", "load_management", "load_packaged", "parse_knowledge",
 ]

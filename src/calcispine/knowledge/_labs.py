@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from calcispine.model import Evidence, LabFlag, Measurement
+
+from ._files import load_packaged
 
 
 class UnknownAnalyteError(LookupError):
@@ -373,11 +373,7 @@ class LabKnowledge(BaseModel):
 @lru_cache(maxsize=1)
 def load_labs() -> LabKnowledge:
     """The packaged lab knowledge, validated once."""
-    text = resources.files("calcispine.knowledge").joinpath("labs.yaml").read_text(encoding="utf-8")
-    try:
-        return LabKnowledge.model_validate(yaml.safe_load(text))
-    except Exception as exc:
-        raise ValueError(f"calcispine/knowledge/labs.yaml is invalid: {exc}") from exc
+    return load_packaged("calcispine.knowledge", "labs.yaml", LabKnowledge)
 
 
 def calcium_phosphate_product(ca_value: float, ca_unit: str, p_value: float, p_unit: str) -> float:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._differential import Citation
+from ._files import load_packaged
 
 Fact = Literal["neuro_deficit", "progressive_deficit", "instability", "neural_compromise", "uremic", "shpt",
                "alp_raised", "ca_p_raised", "tc_leading", "diagnosis_uncertain"]
@@ -50,8 +49,4 @@ class ManagementKnowledge(BaseModel):
 
 @lru_cache(maxsize=1)
 def load_management() -> ManagementKnowledge:
-    text = resources.files("calcispine.knowledge").joinpath("management.yaml").read_text(encoding="utf-8")
-    try:
-        return ManagementKnowledge.model_validate(yaml.safe_load(text))
-    except Exception as exc:
-        raise ValueError(f"calcispine/knowledge/management.yaml is invalid: {exc}") from exc
+    return load_packaged("calcispine.knowledge", "management.yaml", ManagementKnowledge)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from calcispine.model import OTHER_PREFIX
+
+from ._files import load_packaged
 
 EtiologyClass = Literal["primary_normophosphatemic", "primary_hyperphosphatemic", "secondary"]
 BoulmanCategory = Literal["metastatic", "tumoral", "dystrophic", "calciphylaxis", "idiopathic"]
@@ -86,8 +86,4 @@ class Vocabulary(BaseModel):
 
 @lru_cache(maxsize=1)
 def load_vocabulary() -> Vocabulary:
-    text = resources.files("calcispine.knowledge").joinpath("vocabulary.yaml").read_text(encoding="utf-8")
-    try:
-        return Vocabulary.model_validate(yaml.safe_load(text))
-    except Exception as exc:  # the packaged file is broken: say which one
-        raise ValueError(f"calcispine/knowledge/vocabulary.yaml is invalid: {exc}") from exc
+    return load_packaged("calcispine.knowledge", "vocabulary.yaml", Vocabulary)
