@@ -45,7 +45,7 @@ def cohort_summary(ctx: WebContext, query: CaseQuery) -> tuple[Any, list[Case], 
     cases = ctx.registry.list_cases(query.to_filter(ctx))
     note = None
     if not any(d.strip() for d in query.diagnosis):
-        cases, note = pool_by_default(cases, "diagnosis 'all' (every diagnosis)")
+        cases, note = pool_by_default(cases, "diagnosis=all ('every diagnosis' in the filters)")
     return summarise(cases, ctx.registry.list_sources()), cases, note
 
 
