@@ -140,3 +140,45 @@ def test_a_histological_granuloma_with_caseation_is_not_read_as_tumoral_calcinos
         kb: KnowledgeBase) -> None:
     found = _read(kb, "caseating granulomas with Langhans giant cells", "pathology")
     assert found.get("granulomatous_infection") is True and "amorphous_deposits_histiocytes" not in found
+
+
+@pytest.mark.parametrize("text, present, absent", [
+    ("crystal deposits surrounded by granulomatous inflammation", {"urate_crystals", "cppd_crystals"},
+     {"granulomatous_infection"}),
+    ("foreign body granulomatous reaction around the calcified material", {"amorphous_deposits_histiocytes"},
+     {"granulomatous_infection"}),
+    ("deposits of birefringent crystals", {"urate_crystals", "cppd_crystals"}, set()),
+    ("negatively birefringent needle-shaped crystals", {"urate_crystals"}, {"cppd_crystals"}),
+    ("granulomatous inflammation with caseous necrosis", {"granulomatous_infection"}, set()),
+])
+def test_crystals_of_unstated_kind_and_granulomas_around_deposits(kb: KnowledgeBase, text: str, present: set[str],
+                                                                 absent: set[str]) -> None:
+    found = {k for k, v in _read(kb, text, "pathology").items() if v}
+    assert present <= found and not (absent & found)
+
+
+@pytest.mark.parametrize("text, source, feature", [
+    ("lobulated tumour of hyaline cartilage in a myxoid background", "pathology", "cartilage_tissue"),
+    ("calcified deposits with chondroid metaplasia", "pathology", "cartilage_tissue"),
+    ("peripheral and septal enhancement after gadolinium", "imaging", "septal_enhancement"),
+    ("extensive bone marrow oedema of the pedicle and body on STIR", "imaging", "marrow_oedema"),
+    ("stippled calcifications within the soft-tissue component", "imaging", "chondroid_matrix"),
+    ("radiographs: painful thoracolumbar scoliosis", "imaging", "painful_scoliosis"),
+])
+def test_cartilage_histology_enhancement_oedema_and_scoliosis_wording(kb: KnowledgeBase, text: str, source: str,
+                                                                      feature: str) -> None:
+    assert _read(kb, text, source).get(feature) is True
+
+
+def test_a_cartilage_cap_is_not_counted_again_as_cartilage_tissue(kb: KnowledgeBase) -> None:
+    found = _read(kb, "a cap of hyaline cartilage over mature trabecular bone", "pathology")
+    assert found.get("cartilage_cap") is True and "cartilage_tissue" not in found
+
+
+def test_septal_enhancement_and_cartilage_histology_favour_the_chondroid_tumour(assessor: Assessor) -> None:
+    base = {"age_years": 50, "sex": "male", "levels": "T6", "imaging": ["destructive mass of the T6 body"]}
+    without = assessor.assess(patient_from_mapping(base))
+    richer = assessor.assess(patient_from_mapping({
+        **base, "imaging": [*base["imaging"], "peripheral and septal enhancement"],
+        "pathology": ["lobules of hyaline cartilage"]}))
+    assert without.top.entity != "chondrosarcoma" and richer.top.entity == "chondrosarcoma"
