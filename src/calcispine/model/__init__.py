@@ -2,6 +2,7 @@
 
 from ._case import (
     CASE_FIELDS,
+    DOI_PATTERN,
     OUTCOME_STATUSES,
     Case,
     Conflict,
@@ -35,7 +36,7 @@ from ._levels import (
 )
 
 __all__ = [
-    "CASE_FIELDS", "OTHER_PREFIX", "OUTCOME_STATUSES", "OutcomeStatus", "Case", "CaseFilter", "Conflict", "DataIssue", "Diagnosis", "Evidence", "Finding",
+    "CASE_FIELDS", "DOI_PATTERN", "OTHER_PREFIX", "OUTCOME_STATUSES", "OutcomeStatus", "Case", "CaseFilter", "Conflict", "DataIssue", "Diagnosis", "Evidence", "Finding",
     "IssueLevel", "LabFlag", "Level", "LevelError", "Measurement", "N_LEVELS", "Notepad",
     "Outcome", "Provenance", "Region", "ReviewStatus", "Sex", "Side", "Source", "SourceRef",
     "Treatment", "all_levels", "level_range", "parse_levels", "regions_of", "render_levels",

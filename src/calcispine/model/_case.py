@@ -84,6 +84,10 @@ class Provenance:
     locator: str | None = None
 
 
+# What a DOI looks like where one is typed in (a form, the API, a dataset file): "10." prefix/suffix.
+DOI_PATTERN = r"^10\.\S+/\S+$"
+
+
 @dataclass(frozen=True)
 class Source:
     """A citable document (or a part of one, such as a summary table)."""

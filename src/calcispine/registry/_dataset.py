@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from calcispine.knowledge import load_labs, load_vocabulary
 from calcispine.model import (
+    DOI_PATTERN,
     Case,
     Diagnosis,
     Finding,
@@ -91,7 +92,7 @@ class _SourceEntry(BaseModel):
     issue: str | None = None
     pages: str | None = None
     pmid: str | None = Field(default=None, pattern=r"^\d+$")
-    doi: str | None = Field(default=None, pattern=r"^10\.\S+/\S+$")
+    doi: str | None = Field(default=None, pattern=DOI_PATTERN)
     part_of: str | None = None
     verified: tuple[str, ...] = ()
     note: str | None = None

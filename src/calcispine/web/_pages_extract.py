@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from calcispine.model import Case, Source, render_levels
+from calcispine.model import DOI_PATTERN, Case, Source, render_levels
 from calcispine.registry import Dataset, RegistryError, case_from_dict, case_to_dict, source_from_dict, source_to_dict
 
 from ._core import ClientError, Ctx, WebContext, check_csrf, require_curator_session, session_user
@@ -166,19 +166,19 @@ def _saved_source(ctx: WebContext, doc: Source, cite: Mapping[str, str], text: s
         if year and not year.isdigit():
             raise ValueError(f"citation: year {year!r} is not a year such as 2008")
         doi = cite.get("doi", "").strip() or None
-        if doi is not None and not re.fullmatch(r"10\.\S+/\S+", doi):
+        if doi is not None and not re.match(DOI_PATTERN, doi):
             raise ValueError(f"citation: DOI {doi!r} does not look like 10.xxxx/yyyy")
         fields = {"authors": _authors(cite.get("authors", "")), "year": int(year) if year else None,
                   "title": cite.get("title", "").strip() or None, "journal": cite.get("journal", "").strip() or None,
                   "pmid": cite.get("pmid", "").strip() or None, "doi": doi, "kind": doc.kind, "part_of": None}
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
-    authors = fields["authors"]
-    name = " ".join(str(x) for x in (authors[0].split()[0] if authors else "", fields["year"] or "") if x)
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or doc.id.split(":", 1)[-1]
     try:
-        return Source(id=f"doc:{slug}-{digest}", note=doc.note, **fields)
+        draft = Source(id=f"doc:{digest}", note=doc.note, **fields)
     except ValueError as exc:
         raise ValueError(f"citation: {exc}") from exc
+    name = " ".join(str(x) for x in (draft.first_author or "", draft.year or "") if x)
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or doc.id.split(":", 1)[-1]
+    return replace(draft, id=f"doc:{slug}-{digest}")
 
 
 def _moved(case: Case, old: str, new: str) -> Case:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from calcispine.model import OutcomeStatus
+from calcispine.model import DOI_PATTERN, OutcomeStatus
 
 Status = Literal["needs_review", "reviewed", "published"]
 SortKey = Literal["id", "-id", "age", "-age", "year", "-year", "sex", "region", "review_status"]
@@ -156,7 +156,7 @@ class SourceIn(_In):
     title: str | None = Field(default=None, max_length=1000)
     journal: str | None = Field(default=None, max_length=300)
     pmid: str | None = Field(default=None, pattern=r"^\d{1,10}$")
-    doi: str | None = Field(default=None, max_length=200, pattern=r"^10\.\S+/\S+$")
+    doi: str | None = Field(default=None, max_length=200, pattern=DOI_PATTERN)
     kind: str = Field(default="case_report", max_length=40)
 
 
