@@ -182,3 +182,32 @@ def test_septal_enhancement_and_cartilage_histology_favour_the_chondroid_tumour(
         **base, "imaging": [*base["imaging"], "peripheral and septal enhancement"],
         "pathology": ["lobules of hyaline cartilage"]}))
     assert without.top.entity != "chondrosarcoma" and richer.top.entity == "chondrosarcoma"
+
+
+@pytest.mark.parametrize("text, present", [
+    ("bone-forming mass within the foramen", {"bone_forming"}),
+    ("CT: a mass of bone density beside the facet", {"bone_forming", "site_facet_joint"}),
+    ("CT: bone-density mass in the yellow ligament", {"bone_forming", "site_ligamentum_flavum"}),
+    ("sclerotic lesion of the L3 pedicle", {"bone_forming"}),
+])
+def test_bone_forming_lesions_are_told_from_calcified_masses(kb: KnowledgeBase, text: str, present: set[str]) -> None:
+    found = {k for k, v in _read(kb, text).items() if v}
+    assert present <= found and "calcified_mass" not in found
+    assert ("bone_forming" in found) == ("bone_forming" in present)
+
+
+def test_an_ossified_ligament_or_many_sclerotic_deposits_are_not_counted_again_as_bone_forming(
+        kb: KnowledgeBase) -> None:
+    assert "bone_forming" not in _read(kb, "ossified mass behind the vertebral body")
+    assert "bone_forming" not in _read(kb, "multiple sclerotic lesions throughout the spine")
+
+
+def test_size_words_count_only_when_no_size_is_measured(assessor: Assessor) -> None:
+    def size(imaging: list[str]) -> bool | None:
+        ev = assessor.assess(patient_from_mapping({"levels": "C7", "imaging": imaging})).evidence
+        return True if "size_over_2cm" in ev.present else False if "size_over_2cm" in ev.absent else None
+    assert size(["small lesion of the left lamina"]) is False
+    assert size(["large calcified mass behind the cord"]) is True
+    assert size(["small lesion of the lamina measuring 3 cm"]) is True
+    assert size(["large mass, 1.5 cm across"]) is False
+    assert size(["lesion of the lamina"]) is None

@@ -98,6 +98,10 @@ class _Builder:
     def add(self, feature: str, present: bool, why: str) -> None:
         (self.present if present else self.absent).setdefault(feature, []).append(why)
 
+    def discard(self, feature: str) -> None:
+        self.present.pop(feature, None)
+        self.absent.pop(feature, None)
+
     def build(self, **kw: object) -> Evidence:
         present = {k: tuple(v) for k, v in sorted(self.present.items())}
         absent = {k: tuple(v) for k, v in sorted(self.absent.items()) if k not in present}
@@ -323,11 +327,13 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
     for phrase in patient.pathology:
         _phrase_features(kb, phrase, "pathology", b)
     if patient.lesion_size_cm is not None:
+        b.discard("size_over_2cm")
         b.add("size_over_2cm", patient.lesion_size_cm > 2.0, f"size {patient.lesion_size_cm:g} cm")
     else:
         sized = [(cm, ph) for ph in patient.imaging for cm in sizes_in_text(ph)]
         if sized:
             cm, ph = max(sized)
+            b.discard("size_over_2cm")
             b.add("size_over_2cm", cm > 2.0, f"size {cm:g} cm read from the imaging: '{ph}'")
     if patient.neuro_deficit is not None:
         b.add("neurological_deficit", patient.neuro_deficit, "neurological deficit stated" if patient.neuro_deficit
