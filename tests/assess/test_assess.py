@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from calcispine.assess import AssessInputError, Assessor, assess, patient_from_mapping, patient_from_phenopacket
+from calcispine.assess import (
+    AssessInputError,
+    Assessor,
+    assess,
+    patient_from_mapping,
+    patient_from_phenopacket,
+    to_markdown,
+)
 
 UREMIC = {
     "id": "uremic-neck", "age_years": 47, "sex": "female", "levels": "C3-C4",
@@ -177,3 +184,15 @@ def test_a_report_is_assessed_on_its_findings_not_the_names_its_authors_give() -
     patient = patient_from_case(case)
     assert patient.imaging == ("CT showed [diagnosis] with calcification around the odontoid",)
     assert patient.pathology == ("Histology confirmed [diagnosis]",)
+
+
+def test_thin_evidence_comes_with_a_caution_that_names_what_is_known(assessor: Assessor) -> None:
+    thin = assessor.assess(patient_from_mapping({"age_years": 40, "sex": "male", "levels": "T8",
+                                                 "observed": ["HP:0003418"]}))
+    assert thin.caution is not None and "Only 0 finding(s)" in thin.caution
+    assert thin.to_dict()["caution"] == thin.caution
+    rich = assessor.assess(patient_from_mapping({
+        "age_years": 40, "levels": "C4-C5", "history": ["hemodialysis"],
+        "imaging": ["lobulated calcified mass at the C4-C5 facet joint"]}))
+    assert rich.caution is None and rich.to_dict()["caution"] is None
+    assert "Caution" in to_markdown(thin) and "Caution" not in to_markdown(rich)

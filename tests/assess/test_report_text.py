@@ -33,3 +33,25 @@ def test_blanking_the_diagnosis_names_leaves_the_assessment_unchanged(
         [(c.key, round(c.probability, 9)) for c in b.differential]
     assert set(a.evidence.present) == set(b.evidence.present)
     assert set(a.evidence.absent) == set(b.evidence.absent)
+
+
+def test_the_course_of_the_pain_in_a_report_reaches_the_assessment(tmp_path: Path, assessor: Assessor) -> None:
+    """Night pain eased by aspirin is written beside the symptom, not in an imaging sentence."""
+    report = tmp_path / "report.txt"
+    report.write_text(
+        "Case report\n\nA 17-year-old boy had low back pain for five months. The back pain woke him at night "
+        "and was relieved by aspirin. Examination was otherwise normal. CT showed a 9 mm lucent lesion of the "
+        "left L4 lamina.\n", encoding="utf-8")
+    patient = patient_from_report(report)
+    ev = assessor.assess(patient).evidence
+    assert {"night_pain", "night_pain_nsaid_relief"} <= set(ev.present)
+    assert any("aspirin" in s for s in patient.clinical)
+
+
+def test_clinical_phrases_can_be_given_directly_and_negation_holds(assessor: Assessor) -> None:
+    from calcispine.assess import patient_from_mapping
+    ev = assessor.assess(patient_from_mapping({
+        "age_years": 15, "levels": "L4",
+        "clinical": ["pain at night, not helped by NSAIDs", "no history of injury"]})).evidence
+    assert "night_pain" in ev.present
+    assert "night_pain_nsaid_relief" in ev.absent and "local_trauma" in ev.absent

@@ -312,3 +312,20 @@ def test_an_age_range_is_shown_and_kept_in_the_form(sqlite_env: WebEnv) -> None:
     case = sqlite_env.registry.get_case(GUO)
     assert case.age_years is None and case.age_range_years == (54, 56)
     assert _edit_form(c, GUO)["age_years"] == "54-56"
+
+
+def test_assess_form_reads_imaging_pathology_and_course_in_words(sqlite_env: WebEnv) -> None:
+    c = sqlite_env.client
+    thin = c.post("/assess", data={"age": "16", "sex": "male", "levels": "L4"})
+    assert thin.status_code == 200 and 'id="caution"' in thin.text
+    r = c.post("/assess", data={
+        "age": "16", "sex": "male", "levels": "L4",
+        "imaging": "CT: 8 mm lucent nidus in the left L4 lamina\nsurrounding reactive sclerosis",
+        "clinical": "pain worse at night, relieved by aspirin"})
+    assert r.status_code == 200, r.text[:500]
+    lead = re.search(r'<li class="lead">.*?<strong>([^<]+)</strong>', r.text, re.S)
+    assert lead and lead.group(1) == "osteoid osteoma"
+    read = re.search(r'<p class="muted" id="findings-read">(.*?)</p>', r.text, re.S)
+    assert read and "nidus" in read.group(1).lower() and "night" in read.group(1).lower()
+    assert 'id="caution"' not in r.text
+    assert "relieved by aspirin" in r.text  # the form keeps what was typed

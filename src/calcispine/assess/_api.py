@@ -51,6 +51,7 @@ class Assessment:
     registry_estimates: tuple[EstimatedEntry, ...]
     versions: dict[str, str] = field(default_factory=dict)
     citations: dict[str, str] = field(default_factory=dict)
+    caution: str | None = None
 
     @property
     def top(self) -> Candidate:
@@ -83,6 +84,7 @@ class Assessment:
                 }
                 for c in self.differential
             ],
+            "caution": self.caution,
             "findings": {"present": {k: list(v) for k, v in self.evidence.present.items()},
                          "absent": {k: list(v) for k, v in self.evidence.absent.items()},
                          "notes": list(self.evidence.notes)},
@@ -102,6 +104,26 @@ class Assessment:
             "registry_estimates": [asdict(e) for e in self.registry_estimates],
             "versions": dict(self.versions),
         }
+
+
+# Fewer findings than this beyond age, sex, level and plain neck or back pain, and the ranking says
+# little: on published reports that thin, the truth comes first in well under half (bench/assess_eval.py
+# prints the figure by depth of evidence).
+SPARSE_FINDINGS = 2
+_BACKGROUND_GROUPS = ("age", "sex", "region")
+_BACKGROUND_FEATURES = ("multilevel", "axial_pain")
+
+
+def sparse_caution(ev: Evidence, kb: KnowledgeBase) -> str | None:
+    """A warning when the evidence is too thin for the ranking to mean much, naming what is there."""
+    told = [k for k in ev.present
+            if kb.features[k].group not in _BACKGROUND_GROUPS and k not in _BACKGROUND_FEATURES]
+    if len(told) >= SPARSE_FINDINGS:
+        return None
+    shown = ", ".join(kb.features[k].label for k in told) or "none"
+    return (f"Only {len(told)} finding(s) beyond age, sex, level and pain ({shown}): the ranking mostly reflects "
+            "in whom and where each lesion occurs. Imaging and histology in words, or the checks below, "
+            "would separate the candidates.")
 
 
 PRIOR_MODES = ("uniform", "literature")
@@ -176,7 +198,8 @@ class Assessor:
             "knowledge_base": kb.version, "management": self.management.version, "labs": self.labs.version,
             "vocabulary": self.vocabulary.version, "hpo_release": self.ontology.release, "priors": self.priors,
         }
-        return Assessment(patient.id, diff, ev, checks, etiology, labs, mgmt, sims, estimates, versions, cites)
+        return Assessment(patient.id, diff, ev, checks, etiology, labs, mgmt, sims, estimates, versions, cites,
+                          caution=sparse_caution(ev, kb))
 
     def _management(self, patient: PatientInput, ev: Evidence, diff: tuple[Candidate, ...],
                     etiology: EtiologyAssessment, labs: LabInterpretation,

@@ -243,9 +243,10 @@ def _levels_from_phrases(patient: PatientInput, kb: KnowledgeBase, b: _Builder) 
     return ()
 
 
-def _phrase_features(kb: KnowledgeBase, text: str, source: str, b: _Builder) -> None:
+def _phrase_features(kb: KnowledgeBase, text: str, source: str, b: _Builder, field: str | None = None) -> None:
+    """Read one phrase as the kind of input ``source`` names; ``field`` is the input it came from, if not that."""
     for key, present in phrase_findings(kb, text, source).items():
-        b.add(key, present, f"{source}: '{text}'")
+        b.add(key, present, f"{field or source}: '{text}'")
 
 
 def _read_lab(labs: LabKnowledge, lab_in: object) -> LabReading:
@@ -326,6 +327,8 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
         _phrase_features(kb, phrase, "imaging", b)
     for phrase in patient.pathology:
         _phrase_features(kb, phrase, "pathology", b)
+    for phrase in patient.clinical:
+        _phrase_features(kb, phrase, "history", b, field="clinical")
     if patient.lesion_size_cm is not None:
         b.discard("size_over_2cm")
         b.add("size_over_2cm", patient.lesion_size_cm > 2.0, f"size {patient.lesion_size_cm:g} cm")

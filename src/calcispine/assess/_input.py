@@ -61,6 +61,9 @@ class PatientInput(BaseModel):
     compartments: tuple[str, ...] = ()
     imaging: tuple[str, ...] = ()
     pathology: tuple[str, ...] = ()
+    # free text of the history and examination ("woken at night by the pain, eased by aspirin"):
+    # read for the course of the pain, its onset and the causes a report gives beside a symptom
+    clinical: tuple[str, ...] = ()
     lesion_size_cm: float | None = Field(default=None, gt=0, le=60)
     neuro_deficit: bool | None = None
     progressive_deficit: bool | None = None
@@ -297,6 +300,8 @@ def patient_from_case(case: Case) -> PatientInput:
         "compartments": case.compartments,
         "imaging": tuple(blank_diagnosis_names(p) for p in case.imaging),
         "pathology": tuple(blank_diagnosis_names(p) for p in case.pathology),
+        "clinical": tuple(dict.fromkeys(blank_diagnosis_names(f.evidence.sentence) for f in case.observed
+                                        if f.evidence and f.evidence.sentence and f.counts_as_current)),
         "neuro_deficit": case.neuro_deficit,
         # only what the lab knowledge can read back: a known analyte with a value or a flag
         "labs": tuple(

@@ -8,6 +8,8 @@ from ._api import Assessment
 def to_markdown(a: Assessment, top: int = 5) -> str:
     lines = [f"# Assessment{' of ' + a.patient_id if a.patient_id else ''}", ""]
     lines += [f"Knowledge base {a.versions.get('knowledge_base')}, HPO release {a.versions.get('hpo_release')}.", ""]
+    if a.caution:
+        lines += [f"> **Caution:** {a.caution}", ""]
     lines += ["## Differential", "", "| rank | diagnosis | id | probability |", "|---:|---|---|---:|"]
     for i, c in enumerate(a.differential, 1):
         lines.append(f"| {i} | {c.label} | {c.id or ''} | {c.probability:.3f} |")

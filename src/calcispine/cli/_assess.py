@@ -46,6 +46,8 @@ def assess_command(
     for i, c in enumerate(result.differential, 1):
         t.add_row(str(i), c.label, c.id or "", f"{c.probability:.3f}")
     console.print(t)
+    if result.caution:
+        console.print(f"[bold yellow]Caution:[/] {result.caution}")
     for c in result.differential[:top]:
         e = Table(title=f"Why {c.label} ({c.probability:.3f})")
         for col in ("finding", "status", "LR", "freq", "basis", "matched by"):

@@ -56,9 +56,17 @@ def _page(request: Request, ctx: Ctx, form: dict[str, Any], status: int = 200, *
     return response
 
 
+# The free-text boxes of the form, each read as one phrase per line.
+FREE_TEXT = ("imaging", "pathology", "clinical")
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in text.splitlines() if line.strip())[:50]
+
+
 def _blank_form() -> dict[str, Any]:
     return {"observed": [], "excluded": [], "age": "", "sex": "", "levels": "", "history": [],
-            "labs": [("", "", "")] * LAB_ROWS, "neuro": ""}
+            "labs": [("", "", "")] * LAB_ROWS, "neuro": "", **dict.fromkeys(FREE_TEXT, "")}
 
 
 @router.get("/assess")
@@ -83,8 +91,10 @@ async def assess_submit(request: Request, ctx: Ctx) -> Response:
     observed, excluded, history = many("observed", 20_000), many("excluded", 20_000), many("history", 100)
     age, sex, levels, neuro = one("age", 10), one("sex", 10), one("levels", 100), one("neuro", 10)
     labs_in = list(zip(many("lab_analyte", 100), many("lab_value", 30), many("lab_unit", 30), strict=False))
+    text = {name: one(name, 20_000) for name in FREE_TEXT}
     form = {"observed": observed, "excluded": excluded, "age": age, "sex": sex, "levels": levels,
-            "history": history, "labs": labs_in + [("", "", "")] * max(0, LAB_ROWS - len(labs_in)), "neuro": neuro}
+            "history": history, "labs": labs_in + [("", "", "")] * max(0, LAB_ROWS - len(labs_in)), "neuro": neuro,
+            **text}
     hpo = get_hpo()
     try:
         obs, exc = _terms(observed), _terms(excluded)
@@ -105,6 +115,7 @@ async def assess_submit(request: Request, ctx: Ctx) -> Response:
             levels=tuple(x for x in [levels.strip()] if x), observed=tuple(obs), excluded=tuple(exc),
             labs=tuple(labs), history=tuple(h for h in history if h),
             neuro_deficit={"yes": True, "no": False}.get(neuro),
+            imaging=_lines(text["imaging"]), pathology=_lines(text["pathology"]), clinical=_lines(text["clinical"]),
         )
         result = assessor(ctx).assess(patient)
     except ValidationError as err:
