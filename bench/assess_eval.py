@@ -24,10 +24,17 @@ Sets, reported apart and together:
 - formerly blind (second): bench/data/vignettes_blind2.yaml (24 patients) was measured once blind
   with knowledge base 2026.12.4 (top-1 75.0%, top-3 91.7%, mean rank 1.50), then its misses were read:
   it is development now, counted with the others.
-- blind (--blind, off by default): bench/data/vignettes_blind3.yaml (30 patients from published
-  reports, written 2026-12-04 by someone who did not see the scoring), if present; only its summary
-  figures are printed (never a per-case line), so that whoever tunes the scoring does not read its
-  misses.
+- development, sixth set: bench/data/vignettes_dev6.yaml (40 patients, written 2026-12-04 by someone
+  who did not see the scoring), first measured with knowledge base 2026.12.9 before its misses were
+  read (top-1 52.5%, top-3 77.5%, mean rank 2.50); development since.
+- blind (--blind, off by default): bench/data/vignettes_blind3.yaml (30 patients) and
+  vignettes_blind4.yaml (36 patients, first measured with knowledge base 2026.12.9: top-1 33.3%,
+  top-3 69.4%, mean rank 3.53), each from published reports, written 2026-12-04 by someone who did not
+  see the scoring; only their summary figures are printed (never a per-case line), so that whoever
+  tunes the scoring does not read their misses. --blind-text-set DIR GOLD does the same for a folder
+  of report texts kept outside the project.
+- depth of evidence: every set is also shown by how many findings it gives beyond age, sex, level
+  and plain pain (0-1, 2-3, 4 or more), the same count behind the assessment's caution.
 Prints top-1, top-3 and mean rank of the true diagnosis per set, per entity, and every miss; with
 --explain, each miss's findings and the likelihood ratios by which the candidates above the truth
 beat it. An entity with several presentations (CPPD) counts at its best-placed presentation.
@@ -50,7 +57,14 @@ from typing import Any
 
 import yaml
 
-from calcispine.assess import Assessment, Assessor, diagnosis_names, patient_from_case, patient_from_mapping
+from calcispine.assess import (
+    Assessment,
+    Assessor,
+    diagnosis_names,
+    informative_findings,
+    patient_from_case,
+    patient_from_mapping,
+)
 from calcispine.assess._estimates import entity_of_case
 from calcispine.assess._evidence import phrase_findings
 from calcispine.assess._input import BLANK
@@ -61,10 +75,10 @@ SETS = ("registry", "development", "texts")
 TITLES = {"registry": "registry (leave-one-out)", "development": "development vignettes",
           "texts": "report texts, diagnosis names blanked"}
 VIGNETTE_FILES = ("vignettes.yaml", "vignettes_heldout.yaml", "vignettes_blind.yaml", "vignettes_blind2.yaml",
-                  "vignettes_dev4.yaml", "vignettes_dev5.yaml")
+                  "vignettes_dev4.yaml", "vignettes_dev5.yaml", "vignettes_dev6.yaml")
 FORMER_HELDOUT = "vignettes_heldout.yaml"
 FORMER_BLIND = "vignettes_blind.yaml"
-BLIND_FILE = "vignettes_blind3.yaml"
+BLIND_FILES = ("vignettes_blind3.yaml", "vignettes_blind4.yaml")
 
 def _line(name: str, rs: list[int]) -> str:
     n = len(rs)
@@ -163,7 +177,7 @@ def extraction_gaps(a: Assessor, g: dict[str, Any], res: Assessment, levels: tup
 
 
 def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], dict[str, list[int]], list[str],
-                                                         list[str]]:
+                                                         list[str], dict[str, list[int]]]:
     """Assess every text patient through extraction with the diagnosis names blanked.
 
     Returns ranks by true entity, ranks by folder, miss lines and notes.
@@ -172,6 +186,7 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
 
     ranks: dict[str, list[int]] = defaultdict(list)
     by_set: dict[str, list[int]] = defaultdict(list)
+    by_depth: dict[str, list[int]] = defaultdict(list)
     misses: list[str] = []
     gaps_all: list[str] = []
     items, notes = text_items(a)
@@ -192,6 +207,7 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
             rank = len(a.kb.units)
             ranks[truth].append(rank)
             by_set[it["set"]].append(rank)
+            by_depth["0-1"].append(rank)
             misses.append(f"  texts {name}: true {truth}: extraction found {len(result.cases)} patient(s), "
                           f"not patient {idx + 1}; counted at the last rank ({rank})")
             continue
@@ -200,6 +216,7 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
         r = res.rank_of(truth)
         ranks[truth].append(r)
         by_set[it["set"]].append(r)
+        by_depth[depth(res, a.kb)].append(r)
         gaps = extraction_gaps(a, g, res, patient.levels, patient.age_years, patient.sex)
         if gaps:
             gaps_all.append(f"  {name}: " + "; ".join(gaps))
@@ -212,7 +229,7 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
                 misses.append("      not passed on by extraction: " + "; ".join(gaps))
     return ranks, by_set, misses, notes + (["gold findings the assessment did not receive (lost in extraction, or worded so that the "
                                      "knowledge base does not read them):", *gaps_all]
-                                   if gaps_all else [])
+                                   if gaps_all else []), by_depth
 
 
 # ---- vignettes and registry ---------------------------------------------------------------------
@@ -220,12 +237,13 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
 def evaluate(a: Assessor, vignettes: list[dict[str, Any]], explain: bool,
              texts: bool) -> tuple[dict[str, dict[str, list[int]]], list[str], list[str]]:
     ranks: dict[str, dict[str, list[int]]] = {s: defaultdict(list) for s in (*SETS, "overlap", "former", "former_blind", "added",
-                                                                   "text_sets")}
+                                                                   "text_sets", *(f"depth:{s}" for s in SETS))}
     misses: list[str] = []
 
     def record(kind: str, name: str, truth: str, res: Assessment) -> None:
         r = res.rank_of(truth)
         ranks[kind][truth].append(r)
+        ranks[f"depth:{kind}"][depth(res, a.kb)].append(r)
         if r > 1:
             misses.append(f"  {kind} {name}: true {truth} at rank {r}; top {res.top.key} ({res.top.probability:.2f})")
             if explain:
@@ -250,8 +268,9 @@ def evaluate(a: Assessor, vignettes: list[dict[str, Any]], explain: bool,
             ranks["added"][str(v.get("added") or "-")].append(res.rank_of(v["truth"]))
     notes: list[str] = []
     if texts:
-        text_ranks, by_set, text_misses, notes = evaluate_texts(a, explain)
+        text_ranks, by_set, text_misses, notes, text_depth = evaluate_texts(a, explain)
         ranks["texts"].update(text_ranks)
+        ranks["depth:texts"].update(text_depth)
         ranks["text_sets"].update(by_set)
         misses.extend(text_misses)
     return ranks, misses, notes
@@ -274,6 +293,10 @@ def report(title: str, ranks: dict[str, dict[str, list[int]]], misses: list[str]
         if s == "texts":
             for label, rs in sorted(ranks["text_sets"].items()):
                 print(_line(f"  of which {label} texts", rs))
+        for stratum in ("0-1", "2-3", "4+"):
+            if ranks[f"depth:{s}"][stratum]:
+                print(_line(f"  by depth: {stratum} findings beyond age, sex, level, pain",
+                            ranks[f"depth:{s}"][stratum]))
     print(_line("overall", [r for s in SETS for r in flat[s]]))
     if detail:
         for s in SETS:
@@ -286,17 +309,74 @@ def report(title: str, ranks: dict[str, dict[str, list[int]]], misses: list[str]
             print("\n".join(notes))
 
 
-def blind_summary(a: Assessor, path: Path = HERE / "data" / BLIND_FILE) -> None:
-    """Only the summary figures of the blind set: its cases and misses are never printed, on purpose."""
-    if not path.is_file():
-        print(f"blind set skipped: {path} not found")
-        return
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    rs = [a.assess(patient_from_mapping(v["patient"], v["id"])).rank_of(v["truth"]) for v in data.get("vignettes", [])]
-    print(_line(f"blind vignettes ({path.name}, summary only)", rs))
+def depth(res: Assessment, kb: Any) -> str:
+    """The depth-of-evidence stratum: findings beyond age, sex, level and plain pain."""
+    n = len(informative_findings(res.evidence, kb))
+    return "0-1" if n <= 1 else "2-3" if n <= 3 else "4+"
+
+
+def _depth_lines(label: str, pairs: list[tuple[str, int]]) -> None:
+    for stratum in ("0-1", "2-3", "4+"):
+        print(_line(f"  {label}, {stratum} findings", [r for d, r in pairs if d == stratum]))
+
+
+def blind_summary(a: Assessor, names: tuple[str, ...] = BLIND_FILES) -> None:
+    """Only the summary figures of the blind sets: their cases and misses are never printed, on purpose."""
+    everything: list[tuple[str, int]] = []
+    for name in names:
+        path = HERE / "data" / name
+        if not path.is_file():
+            print(f"blind set skipped: {path} not found")
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        pairs = []
+        for v in data.get("vignettes", []):
+            res = a.assess(patient_from_mapping(v["patient"], v["id"]))
+            pairs.append((depth(res, a.kb), res.rank_of(v["truth"])))
+        everything += pairs
+        print(_line(f"blind vignettes ({path.name}, summary only)", [r for _, r in pairs]))
+    if everything:
+        _depth_lines("blind vignettes by depth", everything)
+    for folder, gold, label in BLIND_TEXT_SETS:
+        items = []
+        for raw in gold.read_text(encoding="utf-8").splitlines():
+            if raw.strip():
+                items.append(json.loads(raw))
+        pairs = blind_text_ranks(a, folder, items)
+        print(_line(f"blind {label} (summary only)", [r for _, r in pairs]))
+        _depth_lines(f"blind {label} by depth", pairs)
+
+
+def blind_text_ranks(a: Assessor, folder: Path, gold: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """Depth and rank for each patient of a blind text folder; nothing about a case is printed."""
+    from calcispine.extract import extract_case, read_document
+
+    pattern = diagnosis_name_pattern(a)
+    out: list[tuple[str, int]] = []
+    cache: dict[Path, Any] = {}
+    for g in gold:
+        truth = a.kb.entity_for(str(g.get("diagnosis") or ""))
+        path = folder / g["file"]
+        if truth is None or not path.is_file():
+            continue
+        if path not in cache:
+            doc = read_document(path)
+            doc = dataclasses.replace(doc, text=blank_names(doc.text, pattern) or "",
+                                      title=blank_names(doc.title, pattern),
+                                      meta={k: blank_names(v, pattern) or "" for k, v in doc.meta.items()})
+            cache[path] = extract_case(doc)
+        idx = int(g.get("patient") or 1) - 1
+        cases = cache[path].cases
+        if idx >= len(cases):
+            out.append(("0-1", len(a.kb.units)))
+            continue
+        res = a.assess(patient_from_case(cases[idx]))
+        out.append((depth(res, a.kb), res.rank_of(truth)))
+    return out
 
 
 EXTRA_TEXT_SETS: list[tuple[Path, Path, str]] = []
+BLIND_TEXT_SETS: list[tuple[Path, Path, str]] = []
 
 
 def main() -> int:
@@ -308,6 +388,11 @@ def main() -> int:
         folder, gold = Path(argv[i + 1]), Path(argv[i + 2])
         EXTRA_TEXT_SETS.append((folder, gold, f"texts of {folder}"))
         del argv[i:i + 3]
+    while "--blind-text-set" in argv:
+        i = argv.index("--blind-text-set")
+        folder, gold = Path(argv[i + 1]), Path(argv[i + 2])
+        BLIND_TEXT_SETS.append((folder, gold, f"texts of {folder}"))
+        del argv[i:i + 3]
     explain = "--explain" in argv
     texts = "--no-texts" not in argv
     vignettes = [v for name in VIGNETTE_FILES for v in load_vignettes(name)]
@@ -316,7 +401,7 @@ def main() -> int:
           f"{len(vignettes)} development vignettes ({', '.join(VIGNETTE_FILES)})")
     ranks, misses, notes = evaluate(a, vignettes, explain, texts)
     report("uniform priors (the default, LIRICAL's convention)", ranks, misses, notes, detail=True)
-    if "--blind" in argv:
+    if "--blind" in argv or BLIND_TEXT_SETS:
         blind_summary(a)
     lit = Assessor(registry_cases=a.cases, priors="literature")
     detail = "--literature-detail" in argv

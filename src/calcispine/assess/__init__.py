@@ -1,6 +1,6 @@
 """Assess a new patient: explained differential, next checks, TC etiology, labs, management, similar cases."""
 
-from ._api import Assessment, Assessor, ManagementOption, assess, default_assessor
+from ._api import Assessment, Assessor, ManagementOption, assess, default_assessor, informative_findings
 from ._estimates import EstimatedEntry, estimate_from_registry
 from ._etiology import EtiologyAssessment, LabInterpretation
 from ._evidence import Evidence, LabReading, derive_evidence
@@ -27,7 +27,7 @@ __all__ = [
     "AssessInputError", "Assessment", "Assessor", "Candidate", "CaseProfile", "EstimatedEntry", "EtiologyAssessment",
     "Evidence", "FindingLR", "LabInput", "LabInterpretation", "LabReading", "ManagementOption", "NextCheck",
     "OntologyView", "PatientInput", "SimilarCase", "SimilarityIndex", "assess", "blank_diagnosis_names", "default_assessor",
-    "default_ontology", "derive_evidence", "diagnosis_names", "estimate_from_registry", "next_checks", "patient_from_case",
+    "default_ontology", "derive_evidence", "diagnosis_names", "estimate_from_registry", "informative_findings", "next_checks", "patient_from_case",
     "patient_from_mapping", "patient_from_phenopacket", "patient_from_yaml", "pretest_probabilities",
     "read_patient", "score", "suggest_labels", "to_markdown",
 ]

@@ -114,10 +114,15 @@ _BACKGROUND_GROUPS = ("age", "sex", "region")
 _BACKGROUND_FEATURES = ("multilevel", "axial_pain")
 
 
+def informative_findings(ev: Evidence, kb: KnowledgeBase) -> tuple[str, ...]:
+    """The findings present beyond age, sex, level and plain neck or back pain: what can tell lesions apart."""
+    return tuple(k for k in ev.present
+                 if kb.features[k].group not in _BACKGROUND_GROUPS and k not in _BACKGROUND_FEATURES)
+
+
 def sparse_caution(ev: Evidence, kb: KnowledgeBase) -> str | None:
     """A warning when the evidence is too thin for the ranking to mean much, naming what is there."""
-    told = [k for k in ev.present
-            if kb.features[k].group not in _BACKGROUND_GROUPS and k not in _BACKGROUND_FEATURES]
+    told = informative_findings(ev, kb)
     if len(told) >= SPARSE_FINDINGS:
         return None
     shown = ", ".join(kb.features[k].label for k in told) or "none"
