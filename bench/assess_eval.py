@@ -320,11 +320,11 @@ def _depth_lines(label: str, pairs: list[tuple[str, int]]) -> None:
         print(_line(f"  {label}, {stratum} findings", [r for d, r in pairs if d == stratum]))
 
 
-def blind_summary(a: Assessor, names: tuple[str, ...] = BLIND_FILES) -> None:
+def blind_summary(a: Assessor, paths: tuple[Path, ...] = tuple(HERE / "data" / n for n in BLIND_FILES),
+                  text_sets: tuple[tuple[Path, Path, str], ...] = ()) -> None:
     """Only the summary figures of the blind sets: their cases and misses are never printed, on purpose."""
     everything: list[tuple[str, int]] = []
-    for name in names:
-        path = HERE / "data" / name
+    for path in paths:
         if not path.is_file():
             print(f"blind set skipped: {path} not found")
             continue
@@ -337,7 +337,7 @@ def blind_summary(a: Assessor, names: tuple[str, ...] = BLIND_FILES) -> None:
         print(_line(f"blind vignettes ({path.name}, summary only)", [r for _, r in pairs]))
     if everything:
         _depth_lines("blind vignettes by depth", everything)
-    for folder, gold, label in BLIND_TEXT_SETS:
+    for folder, gold, label in text_sets:
         items = []
         for raw in gold.read_text(encoding="utf-8").splitlines():
             if raw.strip():
@@ -402,7 +402,7 @@ def main() -> int:
     ranks, misses, notes = evaluate(a, vignettes, explain, texts)
     report("uniform priors (the default, LIRICAL's convention)", ranks, misses, notes, detail=True)
     if "--blind" in argv or BLIND_TEXT_SETS:
-        blind_summary(a)
+        blind_summary(a, text_sets=tuple(BLIND_TEXT_SETS))
     lit = Assessor(registry_cases=a.cases, priors="literature")
     detail = "--literature-detail" in argv
     ranks_l, misses_l, notes_l = evaluate(lit, vignettes, explain and detail, texts)

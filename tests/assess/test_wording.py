@@ -199,9 +199,19 @@ def test_the_blind_summary_prints_figures_and_never_a_case(assessor: Assessor, t
         "  - {id: secret-case-two, truth: osteoid_osteoma, patient: {age_years: 15, levels: L3,"
         " imaging: ['small nidus ringed by sclerosis in the pedicle']}}\n",
         encoding="utf-8")
-    ev.blind_summary(assessor, blind)  # type: ignore[attr-defined]
+    ev.blind_summary(assessor, (blind,))  # type: ignore[attr-defined]
     out = capsys.readouterr().out
     assert "n=  2" in out and "top-1" in out and "top-3" in out
     assert "secret-case" not in out and "spinal_gout" not in out and "osteoid" not in out
-    ev.blind_summary(assessor, tmp_path / "absent.yaml")  # type: ignore[attr-defined]
+    ev.blind_summary(assessor, (tmp_path / "absent.yaml",))  # type: ignore[attr-defined]
     assert "skipped" in capsys.readouterr().out
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    (texts / "b-01.txt").write_text(
+        "Case report\n\nA 15-year-old boy had back pain at night relieved by aspirin. CT showed a small nidus "
+        "ringed by sclerosis in the L3 pedicle.\n", encoding="utf-8")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"file": "b-01.txt", "diagnosis": "osteoid_osteoma"}\n', encoding="utf-8")
+    ev.blind_summary(assessor, (), ((texts, gold, "secret texts"),))  # type: ignore[attr-defined]
+    out = capsys.readouterr().out
+    assert "n=  1" in out and "b-01" not in out and "osteoid" not in out and "nidus" not in out
