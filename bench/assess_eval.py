@@ -120,6 +120,16 @@ def blank_names(text: str | None, pattern: re.Pattern[str]) -> str | None:
     return pattern.sub(BLANK, text) if text else text
 
 
+def extract_blanked(path: Path, pattern: re.Pattern[str]) -> Any:
+    """The extraction of a report whose text, title and metadata have every diagnosis name blanked."""
+    from calcispine.extract import extract_case, read_document
+
+    doc = read_document(path)
+    doc = dataclasses.replace(doc, text=blank_names(doc.text, pattern) or "", title=blank_names(doc.title, pattern),
+                              meta={k: blank_names(v, pattern) or "" for k, v in doc.meta.items()})
+    return extract_case(doc)
+
+
 def text_items(a: Assessor) -> tuple[list[dict[str, Any]], list[str]]:
     """(file path, gold line, truth entity) for every text patient found, and messages for what is missing."""
     items: list[dict[str, Any]] = []
@@ -182,7 +192,6 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
 
     Returns ranks by true entity, ranks by folder, miss lines and notes.
     """
-    from calcispine.extract import extract_case, read_document
 
     ranks: dict[str, list[int]] = defaultdict(list)
     by_set: dict[str, list[int]] = defaultdict(list)
@@ -195,11 +204,7 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
     for it in items:
         path, g, truth = it["path"], it["gold"], it["truth"]
         if path not in cache:
-            doc = read_document(path)
-            doc = dataclasses.replace(doc, text=blank_names(doc.text, pattern) or "",
-                                      title=blank_names(doc.title, pattern),
-                                      meta={k: blank_names(v, pattern) or "" for k, v in doc.meta.items()})
-            cache[path] = extract_case(doc)
+            cache[path] = extract_blanked(path, pattern)
         result = cache[path]
         idx = int(g.get("patient") or 1) - 1
         name = f"{path.name}" + (f" #{idx + 1}" if g.get("patient") and len(result.cases) > 1 else "")
@@ -349,7 +354,6 @@ def blind_summary(a: Assessor, paths: tuple[Path, ...] = tuple(HERE / "data" / n
 
 def blind_text_ranks(a: Assessor, folder: Path, gold: list[dict[str, Any]]) -> list[tuple[str, int]]:
     """Depth and rank for each patient of a blind text folder; nothing about a case is printed."""
-    from calcispine.extract import extract_case, read_document
 
     pattern = diagnosis_name_pattern(a)
     out: list[tuple[str, int]] = []
@@ -360,11 +364,7 @@ def blind_text_ranks(a: Assessor, folder: Path, gold: list[dict[str, Any]]) -> l
         if truth is None or not path.is_file():
             continue
         if path not in cache:
-            doc = read_document(path)
-            doc = dataclasses.replace(doc, text=blank_names(doc.text, pattern) or "",
-                                      title=blank_names(doc.title, pattern),
-                                      meta={k: blank_names(v, pattern) or "" for k, v in doc.meta.items()})
-            cache[path] = extract_case(doc)
+            cache[path] = extract_blanked(path, pattern)
         idx = int(g.get("patient") or 1) - 1
         cases = cache[path].cases
         if idx >= len(cases):
