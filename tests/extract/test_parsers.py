@@ -71,6 +71,13 @@ def test_sentence_splitter_knows_abbreviations() -> None:
     assert got == ["Dr. Smith saw her (Fig. 1).", "Values were 37.0 mg/dL, e.g. high.", "Jones et al. agreed.", "She improved."]
 
 
+def test_a_full_stop_glued_to_the_next_sentence_still_ends_a_sentence() -> None:
+    t = "Fusion suits selected cases of decompression.We present a 32-year-old man. See www.example.org/Page."
+    got = [t[s:e] for s, e in split_sentences(t)]
+    assert got == ["Fusion suits selected cases of decompression.", "We present a 32-year-old man.",
+                   "See www.example.org/Page."]
+
+
 @given(TEXT)
 def test_clean_maps_back_to_the_original(text: str) -> None:
     ct, _ = clean(text)

@@ -458,3 +458,33 @@ def test_inflammatory_markers_leukocytosis_and_dorsal_levels_joined_by_and() -> 
     (esr,) = find_labs("elevated ESR at 113 mm after first hour")
     assert (esr.value, esr.unit) == (113.0, "mm after first hour")
     assert [[str(x) for x in m.levels] for m in find_levels("X-ray showed D11 and D12 collapse")] == [["T11", "T12"]]
+
+
+PHOTO_QUIZ = """Photo quiz
+
+A calcified mass behind the dens
+
+DISCLOSURES:
+The author reports no relevant financial relationships.
+
+A 71-year-old woman came in with sudden neck pain of three days. The pain woke her at night.
+
+History. She had hypertension and no fever.
+
+Imaging. CT showed a crown-like calcification around the dens at C1-C2.
+"""
+
+GLUED = """Lumbar lesion: a case
+
+While most patients with such lesions undergo excision alone, fusion is indicated in selected cases.We describe a 45-year-old man with back pain. He reported falls. CT showed a calcified mass at L3-L4.
+"""
+
+
+def test_disclosures_printed_before_the_report_do_not_swallow_the_patient() -> None:
+    s = _one(PHOTO_QUIZ)
+    assert (s["sex"], s["age_years"], s["levels"]) == ("female", 71, ["C1", "C2"])
+
+
+def test_a_patient_sentence_glued_to_the_one_before_is_still_found() -> None:
+    s = _one(GLUED)
+    assert (s["sex"], s["age_years"], s["levels"]) == ("male", 45, ["L3", "L4"])

@@ -332,7 +332,9 @@ def find_sections(ct: CleanText, legend_spans: list[tuple[int, int]]) -> list[Se
     if first > 0:
         sections.append(Section("other", "", 0, first))
     major: SectionKind = "other"
+    opened = False  # a case or discussion heading has come: back matter from here on closes the text
     for i, (_, body, kind, title, part, _line) in enumerate(marks):
+        end = marks[i + 1][0] if i + 1 < len(marks) else flow_end
         if kind == _INHERIT:
             kind = major
         elif kind == "table":
@@ -342,7 +344,15 @@ def find_sections(ct: CleanText, legend_spans: list[tuple[int, int]]) -> list[Se
             kind = major
         elif not part:
             major = kind
-        end = marks[i + 1][0] if i + 1 < len(marks) else flow_end
+            opened = opened or kind in ("case", "discussion")
+        if kind == "acknowledgements" and not part and not opened:
+            # disclosures printed before the report (a photo-quiz page): their own paragraph only;
+            # the report that follows is read as text without a heading, and its parts as the case's
+            major = "other"
+            brk = _PARA.search(text, body, end)
+            if brk is not None and end - brk.end() > 40:
+                sections.append(Section(kind, title, body, brk.start(), part))
+                body, kind, title = brk.end(), cast(SectionKind, "other"), ""
         if end > body:
             sections.append(Section(kind, title, body, end, part))
     for s, e in legend_spans:
@@ -396,7 +406,9 @@ def _abstract_parts(
 _ABBREV = frozenset(
     ["dr", "mr", "mrs", "ms", "prof", "fig", "figs", "al", "eg", "ie", "e.g", "i.e", "vs", "approx", "no", "nos", "st", "jr", "sr", "ca", "cf", "inc", "ltd", "dept", "univ", "ref", "refs", "vol", "pp", "ed", "eds", "resp", "etc"]
 )
-_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\[(“\"]?[A-Z0-9])|\n[ \t]*\n\s*")
+# A full stop, then space and a capital; a blank line; or, in text scraped from pages, a full stop
+# glued to the next sentence ("decompression.We present"): a lower-case word, '.', a capitalised word.
+_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\[(“\"]?[A-Z0-9])|\n[ \t]*\n\s*|(?<=[a-z]{2}\.)(?=[A-Z][a-z])")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.?$")
 
 
