@@ -211,3 +211,19 @@ def test_size_words_count_only_when_no_size_is_measured(assessor: Assessor) -> N
     assert size(["small lesion of the lamina measuring 3 cm"]) is True
     assert size(["large mass, 1.5 cm across"]) is False
     assert size(["lesion of the lamina"]) is None
+
+
+@pytest.mark.parametrize("text, source, feature", [
+    ("a destructive mass mimicking a malignant tumour", "pathology", "malignant_cells"),
+    ("extradural deposits whose initial diagnosis had been lymphoid malignancy", "history", "known_malignancy"),
+    ("the lesion was first treated as a paraspinal abscess", "imaging", "paraspinal_abscess"),
+    ("a lytic lesion suspicious for a sarcoma", "pathology", "malignant_cells"),
+])
+def test_what_the_lesion_was_taken_for_is_not_a_finding(kb: KnowledgeBase, text: str, source: str,
+                                                        feature: str) -> None:
+    assert feature not in _read(kb, text, source)
+
+
+def test_a_finding_beside_a_look_alike_cue_still_counts(kb: KnowledgeBase) -> None:
+    found = _read(kb, "destructive lesion of the T9 body, mimicking a malignant tumour")
+    assert found.get("bone_destruction") is True and found.get("site_vertebral_body") is True

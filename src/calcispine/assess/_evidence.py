@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from calcispine.knowledge import ImpossibleValueError, LabKnowledge, UnknownAnalyteError, UnknownUnitError
 from calcispine.knowledge._differential import KnowledgeBase
@@ -129,6 +130,26 @@ def _age_band(age: float) -> str:
     return "age_60_plus"
 
 
+@lru_cache(maxsize=1)
+def _uncertain_cues() -> tuple[tuple[re.Pattern[str], int], ...]:
+    """The ConText 'possible' triggers that look forward ('mimicking', 'suspicious for'), with their scopes."""
+    from calcispine.extract import load_context_rules
+
+    rules = load_context_rules()
+    return tuple((re.compile(rf"\b{re.escape(t.phrase.lower())}\b"), t.scope or rules.default_scope)
+                 for t in rules.triggers if t.category == "POSSIBLE" and t.direction == "forward")
+
+
+def _uncertain(low: str, m: re.Match[str]) -> bool:
+    """A mention a look-alike cue governs ('a mass mimicking a malignant tumour') is not a finding."""
+    clause = re.split(r"[.;]|\bbut\b|\bwhereas\b", low[: m.start()])[-1]
+    for cue, scope in _uncertain_cues():
+        for c in cue.finditer(clause):
+            if len(clause[c.end():].split()) <= scope:
+                return True
+    return False
+
+
 def _negated(low: str, m: re.Match[str]) -> bool:
     """A mention is negated by a cue earlier in its clause, a non-/un- prefix, or a verdict right after it."""
     before = low[: m.start()]
@@ -154,7 +175,7 @@ def phrase_findings(kb: KnowledgeBase, text: str, source: str) -> dict[str, bool
             continue
         if any(v.search(low) for v in feat.veto_patterns):
             continue
-        states = [not _negated(low, m) for pat in feat.patterns for m in pat.finditer(low)]
+        states = [not _negated(low, m) for pat in feat.patterns for m in pat.finditer(low) if not _uncertain(low, m)]
         if states:
             found[key] = any(states)
         if not found.get(key) and any(not _negated(low, m) for pat in feat.absent_patterns
