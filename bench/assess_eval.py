@@ -68,6 +68,8 @@ from calcispine.assess import (
 from calcispine.assess._estimates import entity_of_case
 from calcispine.assess._evidence import phrase_findings
 from calcispine.assess._input import BLANK
+from calcispine.extract import ExtractionResult
+from calcispine.knowledge._differential import KnowledgeBase
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -79,6 +81,7 @@ VIGNETTE_FILES = ("vignettes.yaml", "vignettes_heldout.yaml", "vignettes_blind.y
 FORMER_HELDOUT = "vignettes_heldout.yaml"
 FORMER_BLIND = "vignettes_blind.yaml"
 BLIND_FILES = ("vignettes_blind3.yaml", "vignettes_blind4.yaml")
+BLIND_PATHS = tuple(HERE / "data" / name for name in BLIND_FILES)
 
 def _line(name: str, rs: list[int]) -> str:
     n = len(rs)
@@ -120,7 +123,7 @@ def blank_names(text: str | None, pattern: re.Pattern[str]) -> str | None:
     return pattern.sub(BLANK, text) if text else text
 
 
-def extract_blanked(path: Path, pattern: re.Pattern[str]) -> Any:
+def extract_blanked(path: Path, pattern: re.Pattern[str]) -> ExtractionResult:
     """The extraction of a report whose text, title and metadata have every diagnosis name blanked."""
     from calcispine.extract import extract_case, read_document
 
@@ -190,7 +193,7 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
                                                          list[str], dict[str, list[int]]]:
     """Assess every text patient through extraction with the diagnosis names blanked.
 
-    Returns ranks by true entity, ranks by folder, miss lines and notes.
+    Returns ranks by true entity, ranks by folder, miss lines, notes and ranks by depth of evidence.
     """
 
     ranks: dict[str, list[int]] = defaultdict(list)
@@ -200,7 +203,7 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
     gaps_all: list[str] = []
     items, notes = text_items(a)
     pattern = diagnosis_name_pattern(a)
-    cache: dict[Path, Any] = {}
+    cache: dict[Path, ExtractionResult] = {}
     for it in items:
         path, g, truth = it["path"], it["gold"], it["truth"]
         if path not in cache:
@@ -314,7 +317,7 @@ def report(title: str, ranks: dict[str, dict[str, list[int]]], misses: list[str]
             print("\n".join(notes))
 
 
-def depth(res: Assessment, kb: Any) -> str:
+def depth(res: Assessment, kb: KnowledgeBase) -> str:
     """The depth-of-evidence stratum: findings beyond age, sex, level and plain pain."""
     n = len(informative_findings(res.evidence, kb))
     return "0-1" if n <= 1 else "2-3" if n <= 3 else "4+"
@@ -325,7 +328,7 @@ def _depth_lines(label: str, pairs: list[tuple[str, int]]) -> None:
         print(_line(f"  {label}, {stratum} findings", [r for d, r in pairs if d == stratum]))
 
 
-def blind_summary(a: Assessor, paths: tuple[Path, ...] = tuple(HERE / "data" / n for n in BLIND_FILES),
+def blind_summary(a: Assessor, paths: tuple[Path, ...] = BLIND_PATHS,
                   text_sets: tuple[tuple[Path, Path, str], ...] = ()) -> None:
     """Only the summary figures of the blind sets: their cases and misses are never printed, on purpose."""
     everything: list[tuple[str, int]] = []
@@ -348,7 +351,9 @@ def blind_summary(a: Assessor, paths: tuple[Path, ...] = tuple(HERE / "data" / n
             if raw.strip():
                 items.append(json.loads(raw))
         pairs = blind_text_ranks(a, folder, items)
-        print(_line(f"blind {label} (summary only)", [r for _, r in pairs]))
+        skipped = len(items) - len(pairs)
+        print(_line(f"blind {label} (summary only)", [r for _, r in pairs])
+              + (f"  ({skipped} gold line(s) skipped: unknown diagnosis or missing file)" if skipped else ""))
         _depth_lines(f"blind {label} by depth", pairs)
 
 
@@ -357,7 +362,7 @@ def blind_text_ranks(a: Assessor, folder: Path, gold: list[dict[str, Any]]) -> l
 
     pattern = diagnosis_name_pattern(a)
     out: list[tuple[str, int]] = []
-    cache: dict[Path, Any] = {}
+    cache: dict[Path, ExtractionResult] = {}
     for g in gold:
         truth = a.kb.entity_for(str(g.get("diagnosis") or ""))
         path = folder / g["file"]
@@ -368,7 +373,7 @@ def blind_text_ranks(a: Assessor, folder: Path, gold: list[dict[str, Any]]) -> l
         idx = int(g.get("patient") or 1) - 1
         cases = cache[path].cases
         if idx >= len(cases):
-            out.append(("0-1", len(a.kb.units)))
+            out.append(("0-1", len(a.kb.units)))  # nothing extracted: no evidence at all, the last rank
             continue
         res = a.assess(patient_from_case(cases[idx]))
         out.append((depth(res, a.kb), res.rank_of(truth)))
@@ -402,7 +407,9 @@ def main() -> int:
     ranks, misses, notes = evaluate(a, vignettes, explain, texts)
     report("uniform priors (the default, LIRICAL's convention)", ranks, misses, notes, detail=True)
     if "--blind" in argv or BLIND_TEXT_SETS:
-        blind_summary(a, text_sets=tuple(BLIND_TEXT_SETS))
+        # --blind-text-set alone measures only that folder: the blind vignettes are spent only on --blind
+        blind_summary(a, BLIND_PATHS if "--blind" in argv else (),
+                      tuple(BLIND_TEXT_SETS))
     lit = Assessor(registry_cases=a.cases, priors="literature")
     detail = "--literature-detail" in argv
     ranks_l, misses_l, notes_l = evaluate(lit, vignettes, explain and detail, texts)

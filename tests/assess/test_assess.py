@@ -189,7 +189,10 @@ def test_a_report_is_assessed_on_its_findings_not_the_names_its_authors_give() -
 def test_thin_evidence_comes_with_a_caution_that_names_what_is_known(assessor: Assessor) -> None:
     thin = assessor.assess(patient_from_mapping({"age_years": 40, "sex": "male", "levels": "T8",
                                                  "observed": ["HP:0003418"]}))
-    assert thin.caution is not None and "Only 0 finding(s)" in thin.caution
+    assert thin.caution is not None and thin.caution.startswith("No finding is known beyond age, sex, level")
+    one = assessor.assess(patient_from_mapping({"age_years": 40, "levels": "T8",
+                                                "imaging": ["a lytic lesion"]}))
+    assert one.caution is not None and "bone destruction" in one.caution
     assert thin.to_dict()["caution"] == thin.caution
     rich = assessor.assess(patient_from_mapping({
         "age_years": 40, "levels": "C4-C5", "history": ["hemodialysis"],

@@ -192,6 +192,24 @@ def test_assess_explains_tumoral_calcinosis(env: WebEnv) -> None:
     assert out["similar_cases"] and out["management"]
 
 
+def test_assess_reads_findings_in_words_and_says_when_evidence_is_thin(env: WebEnv) -> None:
+    thin = env.client.post("/api/assess", json={"age_years": 16, "levels": ["L4"]})
+    assert thin.status_code == 200, thin.text
+    assert thin.json()["caution"] and thin.json()["caution"].startswith("No finding is known")
+    r = env.client.post("/api/assess", json={
+        "age_years": 16, "sex": "male", "levels": ["L4"],
+        "imaging": ["CT: 8 mm lucent nidus in the left L4 lamina"], "pathology": ["woven bone rimmed by osteoblasts"],
+        "clinical": ["pain worse at night, relieved by aspirin"]})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["differential"][0]["key"] == "osteoid_osteoma" and out["caution"] is None
+    present = out["findings"]["present"]
+    assert {"ct_nidus", "osteoid_woven_bone", "night_pain", "night_pain_nsaid_relief"} <= set(present)
+    assert any(src.startswith("clinical:") for src in present["night_pain"])
+    assert out["findings"]["labels"]["ct_nidus"] == "radiolucent nidus on CT"
+    assert out["versions"]["context_rules"]
+
+
 def test_assess_names_bad_input(env: WebEnv) -> None:
     r = env.client.post("/api/assess", json={"observed": ["HP:9999999"]})
     assert r.status_code == 400

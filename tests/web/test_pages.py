@@ -328,4 +328,7 @@ def test_assess_form_reads_imaging_pathology_and_course_in_words(sqlite_env: Web
     read = re.search(r'<p class="muted" id="findings-read">(.*?)</p>', r.text, re.S)
     assert read and "nidus" in read.group(1).lower() and "night" in read.group(1).lower()
     assert 'id="caution"' not in r.text
-    assert "relieved by aspirin" in r.text  # the form keeps what was typed
+    kept = re.search(r'<textarea name="clinical"[^>]*>([^<]*)</textarea>', r.text)
+    assert kept and kept.group(1) == "pain worse at night, relieved by aspirin"  # the form keeps what was typed
+    many = c.post("/assess", data={"imaging": "\n".join(f"finding {i}" for i in range(51))})
+    assert many.status_code == 422 and "imaging: 51 lines; at most 50" in many.text

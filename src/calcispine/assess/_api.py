@@ -52,6 +52,7 @@ class Assessment:
     versions: dict[str, str] = field(default_factory=dict)
     citations: dict[str, str] = field(default_factory=dict)
     caution: str | None = None
+    finding_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def top(self) -> Candidate:
@@ -87,6 +88,7 @@ class Assessment:
             "caution": self.caution,
             "findings": {"present": {k: list(v) for k, v in self.evidence.present.items()},
                          "absent": {k: list(v) for k, v in self.evidence.absent.items()},
+                         "labels": dict(self.finding_labels),
                          "notes": list(self.evidence.notes)},
             "etiology": asdict(self.etiology),
             "labs": {
@@ -125,10 +127,17 @@ def sparse_caution(ev: Evidence, kb: KnowledgeBase) -> str | None:
     told = informative_findings(ev, kb)
     if len(told) >= SPARSE_FINDINGS:
         return None
-    shown = ", ".join(kb.features[k].label for k in told) or "none"
-    return (f"Only {len(told)} finding(s) beyond age, sex, level and pain ({shown}): the ranking mostly reflects "
-            "in whom and where each lesion occurs. Imaging and histology in words, or the checks below, "
-            "would separate the candidates.")
+    known = (f"Only one finding ({kb.features[told[0]].label}) is known" if told else "No finding is known")
+    return (f"{known} beyond age, sex, level and pain: the ranking mostly reflects in whom and where each "
+            "lesion occurs. Imaging and histology in words, or the next checks listed, would separate the "
+            "candidates.")
+
+
+def _context_rules_version() -> str:
+    """The ConText rules read the report and the look-alike cues of every phrase: part of what an assessment rests on."""
+    from calcispine.extract import load_context_rules
+
+    return load_context_rules().version
 
 
 PRIOR_MODES = ("uniform", "literature")
@@ -201,10 +210,12 @@ class Assessor:
         cites.update({k: s.short() for k, s in self.management.sources.items()})
         versions = {
             "knowledge_base": kb.version, "management": self.management.version, "labs": self.labs.version,
+            "context_rules": _context_rules_version(),
             "vocabulary": self.vocabulary.version, "hpo_release": self.ontology.release, "priors": self.priors,
         }
         return Assessment(patient.id, diff, ev, checks, etiology, labs, mgmt, sims, estimates, versions, cites,
-                          caution=sparse_caution(ev, kb))
+                          caution=sparse_caution(ev, kb),
+                          finding_labels={k: kb.features[k].label for k in (*ev.present, *ev.absent)})
 
     def _management(self, patient: PatientInput, ev: Evidence, diff: tuple[Candidate, ...],
                     etiology: EtiologyAssessment, labs: LabInterpretation,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from calcispine.knowledge import ImpossibleValueError, LabKnowledge, UnknownAnalyteError, UnknownUnitError
 from calcispine.knowledge._differential import KnowledgeBase
@@ -130,24 +129,17 @@ def _age_band(age: float) -> str:
     return "age_60_plus"
 
 
-@lru_cache(maxsize=1)
-def _uncertain_cues() -> tuple[tuple[re.Pattern[str], int], ...]:
-    """The ConText 'possible' triggers that look forward ('mimicking', 'suspicious for'), with their scopes."""
-    from calcispine.extract import load_context_rules
-
-    rules = load_context_rules()
-    return tuple((re.compile(rf"\b{re.escape(t.phrase.lower())}\b"), t.scope or rules.default_scope)
-                 for t in rules.triggers if t.category == "POSSIBLE" and t.direction == "forward")
-
-
 def _uncertain(low: str, m: re.Match[str]) -> bool:
-    """A mention a look-alike cue governs ('a mass mimicking a malignant tumour') is not a finding."""
-    clause = re.split(r"[.;]|\bbut\b|\bwhereas\b", low[: m.start()])[-1]
-    for cue, scope in _uncertain_cues():
-        for c in cue.finditer(clause):
-            if len(clause[c.end():].split()) <= scope:
-                return True
-    return False
+    """A mention a look-alike cue governs ('a mass mimicking a malignant tumour') is not a finding.
+
+    ConText's look-alike triggers, their scopes and terminations, read within the mention's clause
+    (up to the last full stop, semicolon or comma before it).
+    """
+    from calcispine.extract import lookalike_context
+
+    start = max(low.rfind(c, 0, m.start()) for c in ".;,") + 1
+    clause = low[start:m.end()]
+    return "POSSIBLE" in lookalike_context().analyse(clause).categories(m.start() - start, m.end() - start)
 
 
 def _negated(low: str, m: re.Match[str]) -> bool:
@@ -264,10 +256,10 @@ def _levels_from_phrases(patient: PatientInput, kb: KnowledgeBase, b: _Builder) 
     return ()
 
 
-def _phrase_features(kb: KnowledgeBase, text: str, source: str, b: _Builder, field: str | None = None) -> None:
-    """Read one phrase as the kind of input ``source`` names; ``field`` is the input it came from, if not that."""
+def _phrase_features(kb: KnowledgeBase, text: str, source: str, b: _Builder, from_input: str | None = None) -> None:
+    """Read one phrase as the kind of input ``source`` names; ``from_input`` names the input it came from, if not that."""
     for key, present in phrase_findings(kb, text, source).items():
-        b.add(key, present, f"{field or source}: '{text}'")
+        b.add(key, present, f"{from_input or source}: '{text}'")
 
 
 def _read_lab(labs: LabKnowledge, lab_in: object) -> LabReading:
@@ -349,7 +341,7 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
     for phrase in patient.pathology:
         _phrase_features(kb, phrase, "pathology", b)
     for phrase in patient.clinical:
-        _phrase_features(kb, phrase, "history", b, field="clinical")
+        _phrase_features(kb, phrase, "history", b, from_input="clinical")
     if patient.lesion_size_cm is not None:
         b.discard("size_over_2cm")
         b.add("size_over_2cm", patient.lesion_size_cm > 2.0, f"size {patient.lesion_size_cm:g} cm")

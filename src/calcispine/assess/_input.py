@@ -248,7 +248,7 @@ def patient_from_phenopacket(data: Mapping[str, Any], name: str = "phenopacket")
             labs.append({"analyte": assay, "value": qty["value"], "unit": (qty.get("unit") or {}).get("label")})
     out["labs"] = labs
     ext = data.get("calcispine") or {}
-    for key in ("levels", "history", "features", "compartments", "imaging", "pathology"):
+    for key in ("levels", "history", "features", "compartments", "imaging", "pathology", "clinical"):
         if key in ext:
             out[key] = ext[key]
     return patient_from_mapping(out, name)
@@ -285,9 +285,10 @@ def blank_diagnosis_names(text: str) -> str:
 def patient_from_case(case: Case) -> PatientInput:
     """What a case record says about the patient, leaving out the diagnosis and the treatment.
 
-    Imaging and pathology phrases are read with the diagnosis names blanked ('CT showed crowned
-    dens syndrome', 'histology confirmed tumoral calcinosis'): the assessment reads findings, never
-    the authors' answer."""
+    Imaging and pathology phrases, and the sentences of the current symptom findings (``clinical``:
+    the course of the pain, its onset, a cause named beside it), are read with the diagnosis names
+    blanked ('CT showed crowned dens syndrome', 'histology confirmed tumoral calcinosis'): the
+    assessment reads findings, never the authors' answer."""
     data: dict[str, Any] = {
         "id": case.id,
         "age_years": case.age_midpoint,

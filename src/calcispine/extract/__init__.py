@@ -1,7 +1,7 @@
 """Extraction: case-report text and literature summary tables -> structured cases."""
 
 from ._api import extract_file, summarise_file
-from ._context import ContextEngine, SentenceContext, default_context
+from ._context import ContextEngine, SentenceContext, default_context, lookalike_context
 from ._document import (
     SUPPORTED_SUFFIXES,
     Document,
@@ -46,6 +46,7 @@ __all__ = [
     "SectionInfo",
     "SentenceContext",
     "default_context",
+    "lookalike_context",
     "document_from_text",
     "extract_case",
     "extract_file",

@@ -101,3 +101,10 @@ def _phrase_re(phrase: str) -> str:
 @lru_cache(maxsize=1)
 def default_context() -> ContextEngine:
     return ContextEngine(load_context_rules())
+
+
+@lru_cache(maxsize=1)
+def lookalike_context() -> ContextEngine:
+    """Only the triggers that name what a lesion was taken for ('mimicking', 'initially thought to be')."""
+    rules = load_context_rules()
+    return ContextEngine(rules.model_copy(update={"triggers": tuple(t for t in rules.triggers if t.lookalike)}))

@@ -183,6 +183,8 @@ class ContextTrigger(_Entry):
     category: ContextCategory
     direction: Literal["forward", "backward", "bidirectional"]
     scope: int | None = None
+    # names what the lesion was taken for ('mimicking', 'first treated as'): the assessment skips what it governs
+    lookalike: bool = False
 
 
 class ContextRules(BaseModel):

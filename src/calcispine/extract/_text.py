@@ -428,6 +428,14 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             cut = m.start() + 1
             while cut < m.end() and not text[cut].isspace():
                 cut += 1
+        elif m.start() == m.end():
+            # a full stop glued to a capital: not after an abbreviation, nor inside a web address
+            token = text[max(cur, text.rfind(" ", 0, m.start()) + 1, text.rfind("\n", 0, m.start()) + 1):m.start()]
+            wb = _WORD_BEFORE.search(token)
+            word = wb.group(1).lower().rstrip(".").rsplit(".", 1)[-1] if wb else ""
+            if word in _ABBREV or "/" in token or token.lower().startswith(("www", "http")) or token.count(".") > 1:
+                continue
+            cut = m.start()
         else:
             cut = m.start()
         _add(text, cur, cut, spans)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from calcispine.knowledge import load_labs, load_vocabulary
 
 from ._core import Ctx, validation_message
+from ._schemas import FREE_TEXT_LINES
 from ._services import assessor
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -60,8 +61,11 @@ def _page(request: Request, ctx: Ctx, form: dict[str, Any], status: int = 200, *
 FREE_TEXT = ("imaging", "pathology", "clinical")
 
 
-def _lines(text: str) -> tuple[str, ...]:
-    return tuple(line.strip() for line in text.splitlines() if line.strip())[:50]
+def _lines(name: str, text: str) -> tuple[str, ...]:
+    lines = tuple(line.strip() for line in text.splitlines() if line.strip())
+    if len(lines) > FREE_TEXT_LINES:
+        raise ValueError(f"{name}: {len(lines)} lines; at most {FREE_TEXT_LINES} (one finding a line)")
+    return lines
 
 
 def _blank_form() -> dict[str, Any]:
@@ -115,7 +119,8 @@ async def assess_submit(request: Request, ctx: Ctx) -> Response:
             levels=tuple(x for x in [levels.strip()] if x), observed=tuple(obs), excluded=tuple(exc),
             labs=tuple(labs), history=tuple(h for h in history if h),
             neuro_deficit={"yes": True, "no": False}.get(neuro),
-            imaging=_lines(text["imaging"]), pathology=_lines(text["pathology"]), clinical=_lines(text["clinical"]),
+            imaging=_lines("imaging", text["imaging"]), pathology=_lines("pathology", text["pathology"]),
+            clinical=_lines("clinical", text["clinical"]),
         )
         result = assessor(ctx).assess(patient)
     except ValidationError as err:

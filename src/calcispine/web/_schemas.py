@@ -268,8 +268,13 @@ class LabIn(_In):
     flag: str | None = Field(default=None, max_length=30)
 
 
+# How many imaging, pathology or clinical lines one patient may carry (the web form and the API alike).
+FREE_TEXT_LINES = 50
+
+
 class AssessIn(_In):
-    """A new patient: HPO terms observed and excluded, age, sex, levels, labs with units, history tags."""
+    """A new patient: HPO terms observed and excluded, age, sex, levels, labs with units, history tags,
+    and imaging, pathology and the clinical course in words (one finding a line)."""
 
     age_years: float | None = Field(default=None, ge=0, le=120)
     sex: Literal["female", "male", "unknown"] | None = None
@@ -278,7 +283,9 @@ class AssessIn(_In):
     excluded: list[str] = Field(default=[], max_length=100)
     labs: list[LabIn] = Field(default=[], max_length=50)
     history: list[str] = Field(default=[], max_length=30)
-    imaging: list[str] = Field(default=[], max_length=30)
+    imaging: list[str] = Field(default=[], max_length=FREE_TEXT_LINES)
+    pathology: list[str] = Field(default=[], max_length=FREE_TEXT_LINES)
+    clinical: list[str] = Field(default=[], max_length=FREE_TEXT_LINES)
     neuro_deficit: bool | None = None
     progressive_deficit: bool | None = None
 
@@ -298,6 +305,8 @@ class AssessOut(_Out):
     next_checks: list[dict[str, Any]]
     management: list[dict[str, Any]]
     similar_cases: list[dict[str, Any]]
+    findings: dict[str, Any]
+    caution: str | None = None
     versions: dict[str, str]
 
 
