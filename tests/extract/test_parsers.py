@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calcispine.extract import find_labs, parse_ages, parse_follow_up
+from calcispine.extract import find_labs, find_levels, parse_ages, parse_follow_up
 from calcispine.extract._context import default_context
 from calcispine.extract._text import clean, split_sentences
 
@@ -101,3 +102,22 @@ def test_context_rules() -> None:
     assert cats("His mother had gout.", "gout") == {"FAMILY"}
     assert cats("No fever but neck pain.", "neck pain") == set()
     assert "HYPOTHETICAL" in cats("She was considered for a kidney transplant.", "kidney transplant")
+
+
+@pytest.mark.parametrize("text, level", [
+    ("a lobulated bony tumour along the cervical 4 lamina", "C4"),
+    ("the 4th cervical vertebra", "C4"),
+    ("a lesion of the lumbar 5 pedicle", "L5"),
+])
+def test_levels_written_with_the_region_name_are_read(text: str, level: str) -> None:
+    assert [str(lv) for m in find_levels(text) for lv in m.levels] == [level]
+
+
+@pytest.mark.parametrize("text", ["pain in the cervical region for 2 years", "a lumbar 3 cm mass"])
+def test_a_region_name_beside_a_number_that_is_no_level_gives_none(text: str) -> None:
+    assert find_levels(text) == []
+
+
+def test_a_teaching_case_patient_field_gives_the_age() -> None:
+    assert [a.years for a in parse_ages("Patient\n76 years, female")] == [76.0]
+    assert [a.years for a in parse_ages("follow-up at 2 years, then yearly")] == []

@@ -46,6 +46,8 @@ class AgeMention:
 
 
 _AGE_PATTERNS = (
+    # teaching-case pages: 'Patient: 76 years, female'
+    re.compile(r"\b(\d{1,3}) (year|month)s?,\s*(?=(?:female|male|woman|man|girl|boy)\b)", re.IGNORECASE),
     re.compile(rf"\b{_NUM}[- ](year|yr|month|mo|week|day)s?[- ]old\b", re.IGNORECASE),
     re.compile(rf"(?<!mean )(?<!median )(?<!average )\baged? (?:of )?{_NUM}(?: (year|month|week|day)s?)?\b(?!\s*(?:±|\+/-|years? \(range))", re.IGNORECASE),
     re.compile(rf"\b{_NUM} (year|month|week|day)s? of age\b", re.IGNORECASE),
@@ -66,6 +68,7 @@ _AGE_PATTERNS = (
         re.IGNORECASE,
     ),
 )
+_WITH_UNIT = 4  # the first patterns name their unit (years, months, ...) in group 2
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
              "eighth": 8, "ninth": 9, "tenth": 10}
 # 'in his seventh decade (of life)': the nth decade runs from (n-1)*10 to (n-1)*10 + 9.
@@ -122,7 +125,7 @@ def parse_ages(text: str) -> list[AgeMention]:
             if any(o.start <= m.start(1) < o.end or o.start <= m.start() < o.end for o in out):
                 continue
             value = _num(m.group(1))
-            unit = (m.group(2) or "year").lower() if i < 3 and m.lastindex and m.lastindex >= 2 else "year"
+            unit = (m.group(2) or "year").lower() if i < _WITH_UNIT and m.lastindex and m.lastindex >= 2 else "year"
             years = round(value * _UNIT_YEARS[unit], 2)
             if 0 <= years <= 120:
                 out.append(AgeMention(m.start(), m.end(), years, None))
@@ -292,6 +295,16 @@ def _mask_mri(text: str) -> str:
     return "".join(chars)
 
 
+# 'the cervical 4 lamina', 'the 4th cervical vertebra': a level written with its region's name.
+_REGION_LETTER = {"cervical": "C", "thoracic": "T", "dorsal": "T", "lumbar": "L", "sacral": "S"}
+_BONE_WORD = r"(?:laminae?|laminectom\w*|vertebra\w*|bod(?:y|ies)|pedicles?|spinous|transverse|facets?|levels?|segments?)"
+_WORDED_LEVEL = re.compile(
+    rf"\b(?P<region>cervical|thoracic|dorsal|lumbar|sacral) (?P<n>\d{{1,2}})\b(?=\s+{_BONE_WORD})"
+    rf"|\b(?P<n2>\d{{1,2}})(?:st|nd|rd|th) (?P<region2>cervical|thoracic|dorsal|lumbar|sacral) {_BONE_WORD}",
+    re.IGNORECASE,
+)
+
+
 def find_levels(text: str) -> list[LevelMention]:
     """Vertebral level mentions; MRI sequence names (T1-weighted, 'on T1 and T2') are not levels.
 
@@ -315,6 +328,14 @@ def find_levels(text: str) -> list[LevelMention]:
         for m in pat.finditer(masked):
             if not any(s <= m.start() < e for s, e, _ in found):
                 found.append((m.start(), m.end(), lv))
+    for m in _WORDED_LEVEL.finditer(masked):
+        region = (m.group("region") or m.group("region2")).lower()
+        try:
+            lv = parse_levels(f"{_REGION_LETTER[region]}{m.group('n') or m.group('n2')}")
+        except LevelError:
+            continue
+        if not any(s <= m.start() < e for s, e, _ in found):
+            found.append((m.start(), m.end(), lv))
     found.sort()
     # chains of mentions joined by 'and' / ',' share their context ("a C3 and C4 laminectomy")
     chains: list[list[int]] = []
