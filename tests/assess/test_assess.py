@@ -199,3 +199,15 @@ def test_thin_evidence_comes_with_a_caution_that_names_what_is_known(assessor: A
         "imaging": ["lobulated calcified mass at the C4-C5 facet joint"]}))
     assert rich.caution is None and rich.to_dict()["caution"] is None
     assert "Caution" in to_markdown(thin) and "Caution" not in to_markdown(rich)
+
+
+def test_a_sacral_insufficiency_fracture_leads_as_its_own_presentation(assessor: Assessor) -> None:
+    a = assessor.assess(patient_from_mapping({
+        "age_years": 78, "sex": "female", "levels": "S1", "history": ["rheumatoid_arthritis"],
+        "imaging": ["bone scan: increased uptake across both sacral alae",
+                    "CT: vertical fracture lines through both sacral alae with sclerosis, no destructive mass"]}))
+    assert (a.top.entity, a.top.presentation) == ("callus_fracture", "insufficiency")
+    young = assessor.assess(patient_from_mapping({
+        "age_years": 16, "sex": "male", "levels": "L5", "history": ["trauma"],
+        "imaging": ["CT: fracture line through the left L5 pars with a sclerotic pedicle"]}))
+    assert (young.top.entity, young.top.presentation) == ("callus_fracture", "stress_callus")
