@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from calcispine.extract import load_extract_rules
+from calcispine.knowledge import load_extract_rules
 from calcispine.ontology import get_hpo
 
 

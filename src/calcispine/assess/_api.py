@@ -135,7 +135,7 @@ def sparse_caution(ev: Evidence, kb: KnowledgeBase) -> str | None:
 
 def _context_rules_version() -> str:
     """The ConText rules read the report and the look-alike cues of every phrase: part of what an assessment rests on."""
-    from calcispine.extract import load_context_rules
+    from calcispine.knowledge import load_context_rules
 
     return load_context_rules().version
 

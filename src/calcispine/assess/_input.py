@@ -264,7 +264,7 @@ FINDING_WORDS = frozenset({"fracture", "chondrocalcinosis", "spondylolysis", "pe
 def diagnosis_names() -> re.Pattern[str]:
     """Every name a report may give its diagnosis under: the extractor's diagnosis vocabulary
     (patterns and abbreviations) and the differential's entity labels and aliases."""
-    from calcispine.extract import load_diagnoses
+    from calcispine.knowledge import load_diagnoses
     from calcispine.knowledge._differential import load_differential
 
     parts: set[str] = set()

@@ -58,7 +58,7 @@ def expand_etiology(terms: Iterable[str]) -> tuple[str, ...]:
 
 def known_diagnoses() -> tuple[str, ...]:
     """Diagnosis keys the knowledge base names (diagnoses.yaml and the differential): what a filter accepts."""
-    from calcispine.extract import load_diagnoses  # lazy: the extraction rules file holds the diagnosis list
+    from calcispine.knowledge import load_diagnoses
 
     return tuple(sorted({*load_diagnoses().diagnoses, *load_differential().entities}))
 

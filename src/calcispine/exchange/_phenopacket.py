@@ -238,7 +238,7 @@ def _action(t: Treatment) -> tuple[pps.MedicalAction, dict[str, Any]]:
 
 def knowledge_ids(key: str) -> dict[str, str | None]:
     """MONDO/ORPHA/OMIM ids the knowledge base gives a diagnosis key (diagnoses.yaml, else the differential)."""
-    from calcispine.extract import load_diagnoses  # lazy: the extraction rules are only needed here
+    from calcispine.knowledge import load_diagnoses
 
     ids: dict[str, str | None] = {"mondo": None, "orpha": None, "omim": None}
     entry = load_diagnoses().diagnoses.get(key)

@@ -1,5 +1,6 @@
 """Extraction: case-report text and literature summary tables -> structured cases."""
 
+
 from ._api import extract_file, summarise_file
 from ._context import ContextEngine, SentenceContext, default_context, lookalike_context
 from ._document import (
@@ -13,7 +14,6 @@ from ._document import (
 )
 from ._extractor import ExtractionResult, NotACaseReportError, SectionInfo, extract_case
 from ._parsers import find_labs, find_levels, parse_ages, parse_follow_up
-from ._rules import load_context_rules, load_diagnoses, load_extract_rules, rule_versions
 from ._summary import (
     SCORED_FIELDS,
     SUMMARY_KEYS,
@@ -55,9 +55,6 @@ __all__ = [
     "find_levels",
     "lab_name",
     "lab_value",
-    "load_context_rules",
-    "load_diagnoses",
-    "load_extract_rules",
     "parse_ages",
     "parse_follow_up",
     "phrase_coverage",
@@ -65,7 +62,6 @@ __all__ = [
     "one_newline",
     "read_document",
     "sniff_format",
-    "rule_versions",
     "summarise_file",
     "to_summary",
     "TableFormat",

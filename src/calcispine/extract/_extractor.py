@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from calcispine.config import Settings
+from calcispine.knowledge._extraction import load_diagnoses, load_extract_rules, rule_versions
 from calcispine.model import (
     Case,
     DataIssue,
@@ -41,7 +42,6 @@ from ._parsers import (
     parse_dates,
     parse_follow_up,
 )
-from ._rules import load_diagnoses, load_extract_rules, rule_versions
 from ._text import CleanText, Sentence, clean, find_sections, sentences
 
 

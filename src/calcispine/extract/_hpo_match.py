@@ -11,9 +11,8 @@ from functools import lru_cache
 from typing import Any
 
 from calcispine.config import Settings
+from calcispine.knowledge._extraction import load_extract_rules
 from calcispine.ontology import get_hpo, hp_json_path
-
-from ._rules import load_extract_rules
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from calcispine.knowledge._extraction import load_diagnoses, load_extract_rules
 from calcispine.model import Case, Finding, Measurement
 from calcispine.ontology import get_hpo
 
 from ._parsers import lab_number
-from ._rules import load_diagnoses, load_extract_rules
 
 SUMMARY_KEYS: tuple[str, ...] = (
     "file", "diagnosis", "age_years", "age_range_years", "sex", "levels", "region", "side", "etiology",

@@ -1,6 +1,8 @@
-"""Versioned knowledge files (vocabularies, differential features, management rules), validated at load."""
+"""Versioned knowledge files (vocabularies, differential features, management rules, extraction and
+ConText rules, the diagnosis list), validated at load."""
 
 from ._differential import Citation, Entity, Feature, Frequency, KnowledgeBase, load_differential, parse_knowledge
+from ._extraction import load_context_rules, load_diagnoses, load_extract_rules, rule_versions
 from ._files import load_packaged
 from ._labs import (
     Analyte,
@@ -22,5 +24,6 @@ __all__ = [
     "ReferenceInterval", "TreatmentCode", "UnknownAnalyteError", "UnknownUnitError", "Vocabulary",
     "calcium_phosphate_product", "load_labs", "load_vocabulary", "normalise_unit",
     "Citation", "Entity", "Feature", "Frequency", "KnowledgeBase", "ManagementKnowledge", "Option",
-    "load_differential", "load_management", "load_packaged", "parse_knowledge",
+    "load_context_rules", "load_diagnoses", "load_differential", "load_extract_rules", "load_management",
+    "load_packaged", "parse_knowledge", "rule_versions",
 ]

@@ -58,14 +58,14 @@ _OUTCOME_INPUTS = ("outcome_status", "outcome_description", "outcome_follow_up")
 
 def diagnosis_options() -> list[tuple[str, str]]:
     """(key, label) of every diagnosis the knowledge base names, for the select."""
-    from calcispine.extract import load_diagnoses
+    from calcispine.knowledge import load_diagnoses
 
     return [(key, d.label) for key, d in load_diagnoses().diagnoses.items()]
 
 
 def diagnosis_json(key: str) -> dict[str, Any]:
     """A diagnosis key -> the stored diagnosis with its identifiers; ValueError naming the keys."""
-    from calcispine.extract import load_diagnoses
+    from calcispine.knowledge import load_diagnoses
 
     entries = load_diagnoses().diagnoses
     d = entries.get(key.strip())

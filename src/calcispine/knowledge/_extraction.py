@@ -1,4 +1,8 @@
-"""The extraction knowledge files (extract_rules, context_rules, diagnoses), validated once at load."""
+"""The knowledge files extraction reads (extract_rules, context_rules, diagnoses), validated once at load.
+
+They live with the other knowledge files so that the assessment, the cohort statistics and the
+exchange formats read the diagnosis list and the ConText rules without going through extraction.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from calcispine.knowledge import load_packaged
+from ._files import load_packaged
 
 SectionKind = Literal[
     "front", "abstract", "background", "case", "discussion", "conclusion",
