@@ -57,6 +57,15 @@ def test_an_entry_without_an_identified_source_is_rejected() -> None:
         parse_knowledge(yaml.safe_dump(data))
 
 
+def test_a_verbal_figure_off_the_verbal_scale_is_rejected() -> None:
+    data = copy.deepcopy(_raw())
+    data["entities"]["osteoblastoma"]["features"]["ct_nidus"].update(f=0.55, b="verbal")
+    with pytest.raises(ValueError, match="ct_nidus: basis verbal but 0.55 is not on verbal_scale"):
+        parse_knowledge(yaml.safe_dump(data))
+    data["entities"]["osteoblastoma"]["features"]["ct_nidus"]["b"] = "estimate"
+    assert parse_knowledge(yaml.safe_dump(data)).entities["osteoblastoma"].features["ct_nidus"].f == 0.55
+
+
 def test_a_frequency_outside_zero_one_is_rejected() -> None:
     data = copy.deepcopy(_raw())
     data["entities"]["osteoblastoma"]["features"]["ct_nidus"]["f"] = 1.5
@@ -124,7 +133,7 @@ def test_cppd_presentations_are_both_reported_under_the_cppd_name(kb: KnowledgeB
 
 def test_a_nested_finding_more_frequent_than_the_one_it_needs_is_rejected() -> None:
     data = copy.deepcopy(_raw())
-    data["entities"]["spinal_gout"]["features"]["erosions_overhanging"]["f"] = 0.95  # bone_erosion is 0.9
+    data["entities"]["spinal_gout"]["features"]["erosions_overhanging"].update(f=0.95, b="estimate")  # bone_erosion 0.9
     with pytest.raises(ValueError, match="erosions_overhanging .* more frequent than bone_erosion"):
         parse_knowledge(yaml.safe_dump(data))
 

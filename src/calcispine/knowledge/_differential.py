@@ -253,10 +253,14 @@ class KnowledgeBase(BaseModel):
                     problems.append(f"entity {ekey}: registry_keep_literature names unknown feature {fkey!r}")
             if ent.ids:
                 cites(f"entity {ekey} identifiers", ent.ids_cite, need_identified=False)
+            scale = set(self.verbal_scale.values())
             for fkey, fr in ent.features.items():
                 if fkey not in self.features:
                     problems.append(f"entity {ekey} lists unknown feature {fkey!r}")
                 cites(f"entity {ekey} feature {fkey}", fr.c, need_identified=True)
+                if fr.b == "verbal" and fr.f not in scale:
+                    problems.append(f"entity {ekey} feature {fkey}: basis verbal but {fr.f:g} is not on verbal_scale "
+                                    f"({', '.join(f'{v:g}' for v in sorted(scale))}); use the step or basis estimate")
             if ent.registry_prior_strength is not None and not ent.registry_prior_basis:
                 problems.append(f"entity {ekey}: registry_prior_strength needs a registry_prior_basis saying why")
             if ent.presentations:
@@ -272,6 +276,9 @@ class KnowledgeBase(BaseModel):
                     if fkey not in self.features:
                         problems.append(f"entity {ekey} presentation {pkey} lists unknown feature {fkey!r}")
                     cites(f"entity {ekey} presentation {pkey} feature {fkey}", fr.c, need_identified=True)
+                    if fr.b == "verbal" and fr.f not in scale:
+                        problems.append(f"entity {ekey} presentation {pkey} feature {fkey}: basis verbal but {fr.f:g} "
+                                        "is not on verbal_scale; use the step or basis estimate")
             if problems:
                 continue
             keys: tuple[str | None, ...] = tuple(ent.presentations) or (None,)
