@@ -250,3 +250,14 @@ def test_a_finding_outside_a_look_alike_cue_still_counts(kb: KnowledgeBase, text
 def test_words_that_only_look_like_a_finding_are_not_read(kb: KnowledgeBase, text: str, source: str,
                                                           feature: str) -> None:
     assert _read(kb, text, source).get(feature) is not True
+
+
+def test_a_mass_with_calcified_and_uncalcified_parts_is_partly_calcified(assessor: Assessor) -> None:
+    ev = assessor.assess(patient_from_mapping({
+        "levels": "C2", "imaging": ["lesion of the odontoid process with calcified and non-calcified components"]})).evidence
+    assert {"partial_calcification", "calcified_mass"} <= set(ev.present)
+
+
+def test_bone_density_in_a_spinal_ligament_is_an_ossified_ligament(kb: KnowledgeBase) -> None:
+    found = _read(kb, "CT: bone-density mass in the yellow ligament at L5-S1")
+    assert found.get("ligament_ossification_continuous") is True and "bone_forming" not in found
