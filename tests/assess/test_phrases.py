@@ -190,7 +190,7 @@ def test_septal_enhancement_and_cartilage_histology_favour_the_chondroid_tumour(
 @pytest.mark.parametrize("text, present", [
     ("bone-forming mass within the foramen", {"bone_forming"}),
     ("CT: a mass of bone density beside the facet", {"bone_forming", "site_facet_joint"}),
-    ("CT: bone-density mass in the yellow ligament", {"bone_forming", "site_ligamentum_flavum"}),
+    ("CT: bone-density mass beside the left lamina", {"bone_forming", "site_posterior_elements"}),
     ("sclerotic lesion of the L3 pedicle", {"bone_forming"}),
 ])
 def test_bone_forming_lesions_are_told_from_calcified_masses(kb: KnowledgeBase, text: str, present: set[str]) -> None:
