@@ -261,3 +261,15 @@ def test_a_mass_with_calcified_and_uncalcified_parts_is_partly_calcified(assesso
 def test_bone_density_in_a_spinal_ligament_is_an_ossified_ligament(kb: KnowledgeBase) -> None:
     found = _read(kb, "CT: bone-density mass in the yellow ligament at L5-S1")
     assert found.get("ligament_ossification_continuous") is True and "bone_forming" not in found
+
+
+@pytest.mark.parametrize("text, source, expected", [
+    ("examination: a firm, palpable mass at the nape", "imaging", True),
+    ("a slow-growing lump over the lower back", "history", True),
+    ("no palpable mass", "history", False),
+    ("prevertebral soft-tissue swelling on CT", "imaging", None),
+    ("calcified mass at L4 on CT", "imaging", None),
+])
+def test_a_mass_felt_on_examination_is_told_from_one_seen_on_imaging(kb: KnowledgeBase, text: str, source: str,
+                                                                      expected: bool | None) -> None:
+    assert _read(kb, text, source).get("palpable_mass") is expected
