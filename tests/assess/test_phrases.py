@@ -273,3 +273,20 @@ def test_bone_density_in_a_spinal_ligament_is_an_ossified_ligament(kb: Knowledge
 def test_a_mass_felt_on_examination_is_told_from_one_seen_on_imaging(kb: KnowledgeBase, text: str, source: str,
                                                                       expected: bool | None) -> None:
     assert _read(kb, text, source).get("palpable_mass") is expected
+
+
+@pytest.mark.parametrize("text", [
+    "the adjacent discs are not involved",
+    "skip lesions of the vertebral bodies with relatively preserved intervertebral discs",
+    "intervertebral disc spaces were preserved",
+])
+def test_discs_said_to_be_spared_show_the_disc_not_involved(kb: KnowledgeBase, text: str) -> None:
+    assert _read(kb, text).get("site_disc") is False
+
+
+def test_a_spared_disc_tells_a_metastasis_from_an_infection(assessor: Assessor) -> None:
+    base = {"age_years": 67, "sex": "male", "levels": "L2-L3", "imaging": ["destructive lesions of the L2 and L3 bodies"]}
+    spared = assessor.assess(patient_from_mapping({**base, "imaging": [*base["imaging"], "the discs are spared"]}))
+    involved = assessor.assess(patient_from_mapping({**base, "imaging": [*base["imaging"], "the L2-L3 disc space is involved"]}))
+    assert spared.rank_of("osteoblastic_metastasis") < spared.rank_of("infectious_spondylitis")
+    assert involved.rank_of("infectious_spondylitis") < involved.rank_of("osteoblastic_metastasis")

@@ -142,12 +142,16 @@ def _uncertain(low: str, m: re.Match[str]) -> bool:
     return "POSSIBLE" in lookalike_context().analyse(clause).categories(m.start() - start, m.end() - start)
 
 
+def _negated_before(low: str, m: re.Match[str]) -> bool:
+    """A negation cue earlier in the mention's clause ('no', 'without', 'absence of')."""
+    clause = re.split(r"[.;,]|\bbut\b|\bwhereas\b|\bwhile\b", low[: m.start()])[-1]
+    return bool(_NEGATION.search(clause))
+
+
 def _negated(low: str, m: re.Match[str]) -> bool:
     """A mention is negated by a cue earlier in its clause, a non-/un- prefix, or a verdict right after it."""
-    before = low[: m.start()]
-    clause = re.split(r"[.;,]|\bbut\b|\bwhereas\b|\bwhile\b", before)[-1]
     after = re.split(r"[.;,]|\bbut\b", low[m.end():])[0]
-    return bool(_NEGATION.search(clause) or _PREFIX_NEGATION.search(before) or _POST_NEGATION.search(after)
+    return bool(_negated_before(low, m) or _PREFIX_NEGATION.search(low[: m.start()]) or _POST_NEGATION.search(after)
                 or _INNER_NEGATION.search(m.group(0)))
 
 
@@ -158,7 +162,8 @@ def phrase_findings(kb: KnowledgeBase, text: str, source: str) -> dict[str, bool
     a histological feature, nor a pathology phrase a CT sign), not from a phrase one of its veto
     patterns matches, and not when a feature it yields to (``unless``) is read present from the
     same phrase. A feature mentioned both plainly and negated ("no erosion of the dens but erosion
-    of the lamina") counts as present.
+    of the lamina") counts as present; a mention inside one of its absent phrases ("preserved
+    intervertebral discs") is part of that phrase, not a plain mention.
     """
     low = text.lower()
     found: dict[str, bool] = {}
@@ -167,11 +172,13 @@ def phrase_findings(kb: KnowledgeBase, text: str, source: str) -> dict[str, bool
             continue
         if any(v.search(low) for v in feat.veto_patterns):
             continue
-        states = [not _negated(low, m) for pat in feat.patterns for m in pat.finditer(low) if not _uncertain(low, m)]
+        # an absent phrase may carry its own negation ('discs not involved'): only a cue before it undoes it
+        absent = [m.span() for pat in feat.absent_patterns for m in pat.finditer(low) if not _negated_before(low, m)]
+        states = [not _negated(low, m) for pat in feat.patterns for m in pat.finditer(low)
+                  if not _uncertain(low, m) and not any(a <= m.start() and m.end() <= b for a, b in absent)]
         if states:
             found[key] = any(states)
-        if not found.get(key) and any(not _negated(low, m) for pat in feat.absent_patterns
-                                      for m in pat.finditer(low)):
+        if not found.get(key) and absent:
             found[key] = False
     for key in list(found):
         if any(found.get(u) for u in kb.features[key].unless):
