@@ -211,3 +211,10 @@ def test_a_sacral_insufficiency_fracture_leads_as_its_own_presentation(assessor:
         "age_years": 16, "sex": "male", "levels": "L5", "history": ["trauma"],
         "imaging": ["CT: fracture line through the left L5 pars with a sclerotic pedicle"]}))
     assert (young.top.entity, young.top.presentation) == ("callus_fracture", "stress_callus")
+
+
+def test_a_mistyped_history_tag_is_an_error_that_names_the_tag_meant() -> None:
+    with pytest.raises(AssessInputError, match=r"history: unknown history tag 'hemodyalisis': did you mean 'hemodialysis'"):
+        patient_from_mapping({"history": ["hemodyalisis"]})
+    assert patient_from_mapping({"history": ["gout", "other:renal transplant", "hemodialysis"]}).history == (
+        "gout", "other:renal transplant", "hemodialysis")

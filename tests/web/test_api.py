@@ -248,13 +248,16 @@ def test_openapi_schema_states_the_bearer_token_for_writes(env: WebEnv) -> None:
 
 
 def test_assess_errors_are_one_line_without_pydantic_internals(env: WebEnv) -> None:
-    for body, expected in (({"levels": ["C9"]}, "levels: 'C9'"), ({"history": ["bogus"]}, "history: unknown etiology tag 'bogus'")):
+    for body, expected in (({"levels": ["C9"]}, "levels: 'C9'"),
+                           ({"history": ["hemodyalisis"]}, "history: unknown history tag 'hemodyalisis': did you mean "
+                                                           "'hemodialysis'?")):
         r = env.client.post("/api/assess", json=body)
         assert r.status_code == 400, body
         detail = r.json()["detail"]
         assert detail.startswith(expected) and "\n" not in detail, detail
         assert "pydantic" not in detail and "input_value" not in detail and "validation error" not in detail
     assert env.client.post("/api/assess", json={"history": ["other:seizures"]}).status_code == 200
+    assert env.client.post("/api/assess", json={"history": ["gout"]}).status_code == 200  # words are read as text
 
 
 def test_the_list_gives_ages_as_numbers(env: WebEnv) -> None:

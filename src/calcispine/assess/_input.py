@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from calcispine.knowledge import load_labs
-from calcispine.model import Case, LevelError, Sex, parse_levels, render_levels
+from calcispine.model import OTHER_PREFIX, Case, LevelError, Sex, parse_levels, render_levels
 
 from ._ontology import OntologyView
 
@@ -80,6 +80,24 @@ class PatientInput(BaseModel):
     @classmethod
     def _sex(cls, v: str | None) -> str | None:
         return None if v is None else Sex.parse(v).value
+
+    @field_validator("history")
+    @classmethod
+    def _history_tags(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        """Vocabulary tags (hemodialysis, scleroderma, ...), other:<text>, or words read as text; a
+        near miss of a tag ('hemodyalisis') is a typo, and an error that names the tag meant."""
+        from difflib import get_close_matches
+
+        from calcispine.knowledge import OTHER_PREFIX, load_vocabulary
+
+        tags = list(load_vocabulary().etiology)
+        for tag in v:
+            if tag in tags or tag.startswith(OTHER_PREFIX):
+                continue
+            near = get_close_matches(tag.lower(), tags, n=1, cutoff=0.8)
+            if near:
+                raise ValueError(f"unknown history tag {tag!r}: did you mean {near[0]!r}? (or write other:{tag})")
+        return v
 
     @field_validator("observed", "excluded")
     @classmethod
@@ -297,7 +315,8 @@ def patient_from_case(case: Case) -> PatientInput:
         "observed": tuple(dict.fromkeys(f.hpo_id for f in case.observed)),
         "excluded": tuple(dict.fromkeys(f.hpo_id for f in case.excluded if f.hpo_id not in
                                         {o.hpo_id for o in case.observed})),
-        "history": tuple(t for t in case.etiology if t != "none_reported") + tuple(case.comorbidities),
+        "history": tuple(t for t in case.etiology if t != "none_reported")
+        + tuple(c if c.startswith(OTHER_PREFIX) else f"{OTHER_PREFIX}{c}" for c in case.comorbidities),
         "compartments": case.compartments,
         "imaging": tuple(blank_diagnosis_names(p) for p in case.imaging),
         "pathology": tuple(blank_diagnosis_names(p) for p in case.pathology),

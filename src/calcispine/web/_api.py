@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import ValidationError
 
-from calcispine.knowledge import load_vocabulary
 from calcispine.model import ReviewStatus, parse_levels
 from calcispine.registry import Dataset, RegistryError, case_from_dict, case_to_dict, source_from_dict
 
@@ -212,12 +211,6 @@ def assess(ctx: Ctx, body: AssessIn) -> AssessOut:
     """A new patient -> explained differential, next checks, etiology, labs, management and similar cases."""
     from calcispine.assess import PatientInput
 
-    vocab = load_vocabulary()
-    try:
-        for tag in body.history:
-            vocab.check_etiology(tag)
-    except ValueError as exc:
-        raise ClientError(f"history: {exc}") from exc
     try:
         patient = PatientInput(**body.model_dump(exclude_none=True))
         result = assessor(ctx).assess(patient)
