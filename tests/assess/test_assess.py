@@ -218,3 +218,11 @@ def test_a_mistyped_history_tag_is_an_error_that_names_the_tag_meant() -> None:
         patient_from_mapping({"history": ["hemodyalisis"]})
     assert patient_from_mapping({"history": ["gout", "other:renal transplant", "hemodialysis"]}).history == (
         "gout", "other:renal transplant", "hemodialysis")
+
+
+def test_findings_ruled_out_in_words_count_against_the_caution(assessor: Assessor) -> None:
+    ruled_out = assessor.assess(patient_from_mapping({
+        "age_years": 40, "levels": "T8", "imaging": ["no bone destruction", "no calcification on CT"]}))
+    assert ruled_out.caution is None
+    history_only = assessor.assess(patient_from_mapping({"age_years": 40, "levels": "T8", "history": ["trauma"]}))
+    assert history_only.caution is not None  # the history tags not named are not findings ruled out

@@ -15,7 +15,7 @@ from calcispine.model import Case
 
 from ._estimates import EstimatedEntry, entity_of_case, estimate_from_registry
 from ._etiology import EtiologyAssessment, LabInterpretation, assess_etiology, interpret_labs
-from ._evidence import Evidence, derive_evidence
+from ._evidence import NOT_IN_HISTORY, Evidence, derive_evidence
 from ._input import PatientInput, patient_from_case
 from ._next import NextCheck, next_checks
 from ._ontology import OntologyView, default_ontology
@@ -117,9 +117,14 @@ _BACKGROUND_FEATURES = ("multilevel", "axial_pain")
 
 
 def informative_findings(ev: Evidence, kb: KnowledgeBase) -> tuple[str, ...]:
-    """The findings present beyond age, sex, level and plain neck or back pain: what can tell lesions apart."""
-    return tuple(k for k in ev.present
-                 if kb.features[k].group not in _BACKGROUND_GROUPS and k not in _BACKGROUND_FEATURES)
+    """The findings beyond age, sex, level and plain neck or back pain, present or explicitly ruled out
+    ('no nidus on CT'): what can tell lesions apart. A history feature absent only because the history
+    given does not name it does not count."""
+    def told(k: str) -> bool:
+        return kb.features[k].group not in _BACKGROUND_GROUPS and k not in _BACKGROUND_FEATURES
+
+    ruled_out = [k for k, why in ev.absent.items() if told(k) and any(w != NOT_IN_HISTORY for w in why)]
+    return tuple(k for k in ev.present if told(k)) + tuple(ruled_out)
 
 
 def sparse_caution(ev: Evidence, kb: KnowledgeBase) -> str | None:
@@ -127,7 +132,11 @@ def sparse_caution(ev: Evidence, kb: KnowledgeBase) -> str | None:
     told = informative_findings(ev, kb)
     if len(told) >= SPARSE_FINDINGS:
         return None
-    known = (f"Only one finding ({kb.features[told[0]].label}) is known" if told else "No finding is known")
+    if told:
+        one = kb.features[told[0]].label
+        known = f"Only one finding ({'' if told[0] in ev.present else 'no '}{one}) is known"
+    else:
+        known = "No finding is known"
     return (f"{known} beyond age, sex, level and pain: the ranking mostly reflects in whom and where each "
             "lesion occurs. Imaging and histology in words, or the next checks listed, would separate the "
             "candidates.")

@@ -22,6 +22,9 @@ _INNER_NEGATION = re.compile(r"\b(no|not|without|absence)\b")
 _VERDICT = r"(normal|negative|unremarkable|absent|not (seen|detected|shown|present|identified|found|demonstrated))\b"
 _POST_NEGATION = re.compile(rf"^\W*{_VERDICT}|^[^.;,]{{0,40}}?\b(was|were|is|are|appeared|came back)\s+{_VERDICT}")
 
+# Why a history feature is absent when the history given does not name it (not an explicit "no").
+NOT_IN_HISTORY = "not among the stated history"
+
 # Which lab analyte (labs.yaml key) tells about which feature.
 _LAB_FEATURES: dict[str, str] = {
     "phosphate": "elevated_phosphate",
@@ -340,7 +343,7 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
     if patient.history:
         for key in HISTORY_KEYS:
             if key not in b.present:
-                b.add(key, False, "not among the stated history")
+                b.add(key, False, NOT_IN_HISTORY)
     for comp in patient.compartments:
         _phrase_features(kb, comp, "site", b)
     for phrase in patient.imaging:
