@@ -55,3 +55,14 @@ def test_clinical_phrases_can_be_given_directly_and_negation_holds(assessor: Ass
         "clinical": ["pain at night, not helped by NSAIDs", "no history of injury"]})).evidence
     assert "night_pain" in ev.present
     assert "night_pain_nsaid_relief" in ev.absent and "local_trauma" in ev.absent
+
+
+def test_a_report_naming_only_the_region_gives_the_assessment_that_region(tmp_path: Path, assessor: Assessor) -> None:
+    report = tmp_path / "report.txt"
+    report.write_text(
+        "Case report\n\nWe describe a 15-year-old boy with a thoracic lesion causing back pain. "
+        "Solid fusion was seen at 3 years follow up.\n", encoding="utf-8")
+    patient = patient_from_report(report)
+    ev = assessor.assess(patient).evidence
+    assert "region_thoracic" in ev.present
+    assert patient.age_years == 15  # '3 years follow up' is no age

@@ -317,7 +317,9 @@ def patient_from_case(case: Case) -> PatientInput:
                                         {o.hpo_id for o in case.observed})),
         "history": tuple(t for t in case.etiology if t != "none_reported")
         + tuple(c if c.startswith(OTHER_PREFIX) else f"{OTHER_PREFIX}{c}" for c in case.comorbidities),
-        "compartments": case.compartments,
+        # a report that names only the region ('a thoracic lesion') gives it as where the lesion is
+        "compartments": case.compartments + ((f"{case.versions['region_text'].split(',')[0]} spine",)
+                                             if not case.levels and case.versions.get("region_text") else ()),
         "imaging": tuple(blank_diagnosis_names(p) for p in case.imaging),
         "pathology": tuple(blank_diagnosis_names(p) for p in case.pathology),
         "clinical": tuple(dict.fromkeys(blank_diagnosis_names(f.evidence.sentence) for f in case.observed

@@ -64,7 +64,8 @@ _AGE_PATTERNS = (
     ),
     # 'he presented at 70', 'was referred at 64'
     re.compile(
-        r"\b(?:presented|referred|admitted|seen|operated)\s+at\s+(\d{1,3})\b(?!\.\d)(?!\s*(?:kg|cm|mm|%|°|years? (?:ago|earlier|later)|weeks?|months?|days?|hours?|[ap]\.?m\b))",
+        r"\b(?:presented|referred|admitted|seen|operated)\s+at\s+(\d{1,3})\b(?!\.\d)(?!\s*(?:kg|cm|mm|%|°|years? (?:ago|earlier|later)|weeks?|months?|days?|hours?|[ap]\.?m\b))"
+        r"(?![- ]*(?:years?|yrs?)[- ]+(?:of\s+)?(?:follow|after|post|later))",
         re.IGNORECASE,
     ),
 )
