@@ -226,3 +226,12 @@ def test_findings_ruled_out_in_words_count_against_the_caution(assessor: Assesso
     assert ruled_out.caution is None
     history_only = assessor.assess(patient_from_mapping({"age_years": 40, "levels": "T8", "history": ["trauma"]}))
     assert history_only.caution is not None  # the history tags not named are not findings ruled out
+
+
+def test_an_unknown_field_names_the_field_meant_and_lists_the_fields() -> None:
+    with pytest.raises(AssessInputError) as err:
+        patient_from_mapping({"age": 50, "levls": ["C4"]}, "patient.yaml")
+    message = str(err.value)
+    assert "unknown field 'age' (did you mean age_years?)" in message
+    assert "unknown field 'levls' (did you mean levels?)" in message
+    assert "the fields are age_years, sex, levels" in message and "clinical" in message

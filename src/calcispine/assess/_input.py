@@ -171,16 +171,31 @@ def suggest_labels(text: str, ontology: OntologyView, limit: int = 5) -> tuple[t
     return hits
 
 
+# Field names people write for a field that has another name here.
+_FIELD_HINTS = {"age": "age_years", "symptoms": "clinical (in words) or observed (HPO ids)", "size_cm": "lesion_size_cm",
+                "level": "levels", "gender": "sex", "findings": "observed / excluded"}
+
+
 def _validate(data: Mapping[str, Any], name: str) -> PatientInput:
     try:
         return PatientInput.model_validate(dict(data))
     except ValidationError as exc:
+        from difflib import get_close_matches
+
+        fields = list(PatientInput.model_fields)
         parts = []
+        unknown = False
         for err in exc.errors():
             loc = ".".join(str(x) for x in err["loc"]) or "patient"
+            if err["type"] == "extra_forbidden":
+                unknown = True
+                near = _FIELD_HINTS.get(loc) or next(iter(get_close_matches(loc, fields, n=1, cutoff=0.7)), None)
+                parts.append(f"unknown field {loc!r}" + (f" (did you mean {near}?)" if near else ""))
+                continue
             msg = err["msg"].removeprefix("Value error, ")
             parts.append(f"{loc}: {msg}")
-        raise AssessInputError(f"{name}: " + "; ".join(parts)) from exc
+        accepted = f"; the fields are {', '.join(f for f in fields if f != 'id')}" if unknown else ""
+        raise AssessInputError(f"{name}: " + "; ".join(parts) + accepted) from exc
 
 
 def _unify_terms(data: dict[str, Any]) -> dict[str, Any]:
