@@ -235,3 +235,11 @@ def test_an_unknown_field_names_the_field_meant_and_lists_the_fields() -> None:
     assert "unknown field 'age' (did you mean age_years?)" in message
     assert "unknown field 'levls' (did you mean levels?)" in message
     assert "the fields are age_years, sex, levels" in message and "clinical" in message
+
+
+def test_other_conditions_are_history_but_never_the_cause_of_the_lesion(assessor: Assessor) -> None:
+    a = assessor.assess(patient_from_mapping({
+        "age_years": 35, "levels": "C5", "comorbidities": ["hypertension", "renal failure on haemodialysis"],
+        "labs": [{"analyte": "phosphate", "value": 3.5, "unit": "mg/dL"}]}))
+    assert {"dialysis", "chronic_kidney_disease"} <= set(a.evidence.present)  # read, and what it implies
+    assert "other:hypertension" not in a.etiology.tags and "hypertension" not in a.etiology.tags

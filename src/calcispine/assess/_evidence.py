@@ -339,8 +339,10 @@ def derive_evidence(patient: PatientInput, kb: KnowledgeBase, ontology: Ontology
             b.add(feat_key, True, f"history: {tag}")
         else:
             _phrase_features(kb, tag.removeprefix("other:").replace("_", " "), "history", b)
+    for condition in patient.comorbidities:
+        _phrase_features(kb, condition.removeprefix("other:"), "history", b, from_input="comorbidity")
     _add_implied(kb, b)
-    if patient.history:
+    if patient.history or patient.comorbidities:
         for key in HISTORY_KEYS:
             if key not in b.present:
                 b.add(key, False, NOT_IN_HISTORY)

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from calcispine.knowledge import load_labs
-from calcispine.model import OTHER_PREFIX, Case, LevelError, Sex, parse_levels, render_levels
+from calcispine.model import Case, LevelError, Sex, parse_levels, render_levels
 
 from ._ontology import OntologyView
 
@@ -58,6 +58,8 @@ class PatientInput(BaseModel):
     features: dict[str, bool] = Field(default_factory=dict)
     labs: tuple[LabInput, ...] = ()
     history: tuple[str, ...] = ()
+    # other conditions, in words ('hypertension', 'renal transplant'): read as history, never a cause of the lesion
+    comorbidities: tuple[str, ...] = ()
     compartments: tuple[str, ...] = ()
     imaging: tuple[str, ...] = ()
     pathology: tuple[str, ...] = ()
@@ -281,7 +283,7 @@ def patient_from_phenopacket(data: Mapping[str, Any], name: str = "phenopacket")
             labs.append({"analyte": assay, "value": qty["value"], "unit": (qty.get("unit") or {}).get("label")})
     out["labs"] = labs
     ext = data.get("calcispine") or {}
-    for key in ("levels", "history", "features", "compartments", "imaging", "pathology", "clinical"):
+    for key in ("levels", "history", "comorbidities", "features", "compartments", "imaging", "pathology", "clinical"):
         if key in ext:
             out[key] = ext[key]
     return patient_from_mapping(out, name)
@@ -330,8 +332,8 @@ def patient_from_case(case: Case) -> PatientInput:
         "observed": tuple(dict.fromkeys(f.hpo_id for f in case.observed)),
         "excluded": tuple(dict.fromkeys(f.hpo_id for f in case.excluded if f.hpo_id not in
                                         {o.hpo_id for o in case.observed})),
-        "history": tuple(t for t in case.etiology if t != "none_reported")
-        + tuple(c if c.startswith(OTHER_PREFIX) else f"{OTHER_PREFIX}{c}" for c in case.comorbidities),
+        "history": tuple(t for t in case.etiology if t != "none_reported"),
+        "comorbidities": tuple(case.comorbidities),
         # a report that names only the region ('a thoracic lesion') gives it as where the lesion is
         "compartments": case.compartments + ((f"{case.versions['region_text'].split(',')[0]} spine",)
                                              if not case.levels and case.versions.get("region_text") else ()),

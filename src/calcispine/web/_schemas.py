@@ -283,6 +283,7 @@ class AssessIn(_In):
     excluded: list[str] = Field(default=[], max_length=100)
     labs: list[LabIn] = Field(default=[], max_length=50)
     history: list[str] = Field(default=[], max_length=30)
+    comorbidities: list[str] = Field(default=[], max_length=30)
     imaging: list[str] = Field(default=[], max_length=FREE_TEXT_LINES)
     pathology: list[str] = Field(default=[], max_length=FREE_TEXT_LINES)
     clinical: list[str] = Field(default=[], max_length=FREE_TEXT_LINES)
