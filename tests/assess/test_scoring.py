@@ -45,13 +45,19 @@ def test_order_of_findings_does_not_change_the_result(present: list[str], absent
 @settings(max_examples=60, deadline=None)
 @given(findings, findings)
 def test_a_finding_typical_of_the_leader_never_lowers_its_probability(present: list[str], absent: list[str]) -> None:
-    """Typical: no other candidate (entity or presentation) has the finding more often, given what is known."""
+    """Typical: no other candidate (entity or presentation) has the finding more often, given what is known.
+
+    A finding that a known one is nested in (chronic kidney disease, when dialysis is known absent) is
+    left out: adding it changes what the known finding means (no dialysis *despite* kidney disease), so
+    its own frequency no longer says whether it favours the leader.
+    """
     ev = _evidence(present, absent)
     before = score(ev, KB)
     lead = before[0]
     known = set(ev.present) | set(ev.absent)
+    nests_a_known = {KB.features[k].given for k in known if KB.features[k].given}
     for feat in BINARY:
-        if feat in known:
+        if feat in known or feat in nests_a_known:
             continue
         f_lead = KB.conditional_frequency(lead.entity, feat, lead.presentation, ev.present)
         if all(f_lead >= KB.conditional_frequency(e, feat, p, ev.present) for e, p in KB.units):
@@ -117,3 +123,13 @@ def test_explanation_lists_every_finding_with_its_lr_and_citation() -> None:
     assert set(expl) == {"ct_nidus", "night_pain_nsaid_relief", "fluid_calcium_levels"}
     assert expl["ct_nidus"].lr > 1 and expl["ct_nidus"].cites
     assert expl["fluid_calcium_levels"].present is False
+
+
+def test_kidney_disease_without_dialysis_is_weighed_as_such() -> None:
+    """The case the property leaves out: with dialysis known absent, kidney disease is mostly the non-dialysis
+    kind, which tumoral calcinosis (uremic, on dialysis) rarely is, so it may lower that candidate."""
+    no_dialysis = Evidence(absent={"dialysis": ("t",)})
+    ckd = Evidence(present={"chronic_kidney_disease": ("t",)}, absent={"dialysis": ("t",)})
+    tc = lambda ev: next(c.probability for c in score(ev, KB) if c.entity == "tumoral_calcinosis")  # noqa: E731
+    with_dialysis = Evidence(present={"chronic_kidney_disease": ("t",), "dialysis": ("t",)})
+    assert tc(with_dialysis) > tc(ckd) and tc(with_dialysis) > tc(no_dialysis)
