@@ -132,19 +132,6 @@ def _age_band(age: float) -> str:
     return "age_60_plus"
 
 
-def _uncertain(low: str, m: re.Match[str]) -> bool:
-    """A mention a look-alike cue governs ('a mass mimicking a malignant tumour') is not a finding.
-
-    ConText's look-alike triggers, their scopes and terminations, read within the mention's clause
-    (up to the last full stop, semicolon or comma before it).
-    """
-    from calcispine.extract import lookalike_context
-
-    start = max(low.rfind(c, 0, m.start()) for c in ".;,") + 1
-    clause = low[start:m.end()]
-    return "POSSIBLE" in lookalike_context().analyse(clause).categories(m.start() - start, m.end() - start)
-
-
 def _negated_before(low: str, m: re.Match[str]) -> bool:
     """A negation cue earlier in the mention's clause ('no', 'without', 'absence of')."""
     clause = re.split(r"[.;,]|\bbut\b|\bwhereas\b|\bwhile\b", low[: m.start()])[-1]
@@ -168,7 +155,12 @@ def phrase_findings(kb: KnowledgeBase, text: str, source: str) -> dict[str, bool
     of the lamina") counts as present; a mention inside one of its absent phrases ("preserved
     intervertebral discs") is part of that phrase, not a plain mention.
     """
+    from calcispine.extract import lookalike_context
+
     low = text.lower()
+    # what the lesion was taken for ('a mass mimicking a malignant tumour') is no finding: ConText's
+    # look-alike triggers, read once for the phrase, govern the mentions within their clause
+    lookalike = lookalike_context().analyse(low)
     found: dict[str, bool] = {}
     for key, feat in kb.features.items():
         if source not in feat.sources or not feat.patterns:
@@ -178,7 +170,8 @@ def phrase_findings(kb: KnowledgeBase, text: str, source: str) -> dict[str, bool
         # an absent phrase may carry its own negation ('discs not involved'): only a cue before it undoes it
         absent = [m.span() for pat in feat.absent_patterns for m in pat.finditer(low) if not _negated_before(low, m)]
         states = [not _negated(low, m) for pat in feat.patterns for m in pat.finditer(low)
-                  if not _uncertain(low, m) and not any(a <= m.start() and m.end() <= b for a, b in absent)]
+                  if "POSSIBLE" not in lookalike.categories(m.start(), m.end())
+                  and not any(a <= m.start() and m.end() <= b for a, b in absent)]
         if states:
             found[key] = any(states)
         if not found.get(key) and absent:

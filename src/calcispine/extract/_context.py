@@ -105,6 +105,8 @@ def default_context() -> ContextEngine:
 
 @lru_cache(maxsize=1)
 def lookalike_context() -> ContextEngine:
-    """Only the triggers that name what a lesion was taken for ('mimicking', 'initially thought to be')."""
+    """Only the triggers that name what a lesion was taken for ('mimicking', 'initially thought to be'),
+    stopped also by a comma or a full stop: the look-alike is named within its clause."""
     rules = load_context_rules()
-    return ContextEngine(rules.model_copy(update={"triggers": tuple(t for t in rules.triggers if t.lookalike)}))
+    return ContextEngine(rules.model_copy(update={"triggers": tuple(t for t in rules.triggers if t.lookalike),
+                                                  "terminations": (*rules.terminations, ",", ".")}))
