@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from calcispine.knowledge import LabKnowledge, Vocabulary, load_labs, load_vocabulary
+from calcispine.knowledge import LabKnowledge, Vocabulary, load_context_rules, load_labs, load_vocabulary
 from calcispine.knowledge._differential import KnowledgeBase, load_differential
 from calcispine.knowledge._management import ManagementKnowledge, load_management
 from calcispine.model import Case
@@ -142,13 +142,6 @@ def sparse_caution(ev: Evidence, kb: KnowledgeBase) -> str | None:
             "candidates.")
 
 
-def _context_rules_version() -> str:
-    """The ConText rules read the report and the look-alike cues of every phrase: part of what an assessment rests on."""
-    from calcispine.knowledge import load_context_rules
-
-    return load_context_rules().version
-
-
 PRIOR_MODES = ("uniform", "literature")
 """uniform: LIRICAL's convention, equal pre-test odds for every candidate (default); literature: the
 knowledge base's cited frequency classes, whose population (all calcified spinal lesions) is broader
@@ -170,6 +163,8 @@ class Assessor:
         self.labs = labs or load_labs()
         self.vocabulary = vocabulary or load_vocabulary()
         self.management = management or load_management()
+        # the ConText rules read the report and the look-alike cues of every phrase: the assessment rests on them
+        self.context_rules = load_context_rules()
         self.cases: tuple[Case, ...] = tuple(registry_cases if registry_cases is not None else _embedded_cases())
         self._case_evidence: dict[str, Evidence] = {}
         self._case_entity = {c.id: entity_of_case(c, self.kb) for c in self.cases}
@@ -219,7 +214,7 @@ class Assessor:
         cites.update({k: s.short() for k, s in self.management.sources.items()})
         versions = {
             "knowledge_base": kb.version, "management": self.management.version, "labs": self.labs.version,
-            "context_rules": _context_rules_version(),
+            "context_rules": self.context_rules.version,
             "vocabulary": self.vocabulary.version, "hpo_release": self.ontology.release, "priors": self.priors,
         }
         return Assessment(patient.id, diff, ev, checks, etiology, labs, mgmt, sims, estimates, versions, cites,

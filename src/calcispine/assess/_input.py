@@ -90,13 +90,15 @@ class PatientInput(BaseModel):
         near miss of a tag ('hemodyalisis') is a typo, and an error that names the tag meant."""
         from difflib import get_close_matches
 
-        from calcispine.knowledge import OTHER_PREFIX, load_vocabulary
+        from calcispine.knowledge import load_vocabulary
 
-        tags = list(load_vocabulary().etiology)
+        vocab = load_vocabulary()
         for tag in v:
-            if tag in tags or tag.startswith(OTHER_PREFIX):
+            try:
+                vocab.check_etiology(tag)
                 continue
-            near = get_close_matches(tag.lower(), tags, n=1, cutoff=0.8)
+            except ValueError:
+                near = get_close_matches(tag.lower(), list(vocab.etiology), n=1, cutoff=0.8)
             if near:
                 raise ValueError(f"unknown history tag {tag!r}: did you mean {near[0]!r}? (or write other:{tag})")
         return v

@@ -1,6 +1,5 @@
 """Extraction: case-report text and literature summary tables -> structured cases."""
 
-
 from ._api import extract_file, summarise_file
 from ._context import ContextEngine, SentenceContext, default_context, lookalike_context
 from ._document import (

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from calcispine.knowledge._extraction import ContextRules, load_context_rules
+from calcispine.knowledge import ContextRules, load_context_rules
 
 NEGATED = "NEGATED_EXISTENCE"
 HISTORICAL = "HISTORICAL"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from calcispine.config import Settings
-from calcispine.knowledge._extraction import load_diagnoses, load_extract_rules, rule_versions
+from calcispine.knowledge import load_diagnoses, load_extract_rules, rule_versions
 from calcispine.model import (
     Case,
     DataIssue,

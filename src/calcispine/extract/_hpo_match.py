@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from calcispine.config import Settings
-from calcispine.knowledge._extraction import load_extract_rules
+from calcispine.knowledge import load_extract_rules
 from calcispine.ontology import get_hpo, hp_json_path
 
 

@@ -272,7 +272,7 @@ _CHAIN = re.compile(
 
 @lru_cache(maxsize=1)
 def _level_rules() -> tuple[tuple[tuple[re.Pattern[str], tuple[Level, ...]], ...], re.Pattern[str], re.Pattern[str]]:
-    from calcispine.knowledge._extraction import load_extract_rules
+    from calcispine.knowledge import load_extract_rules
 
     r = load_extract_rules()
     anatomy = tuple((re.compile(a.pattern, re.IGNORECASE), parse_levels(a.levels)) for a in r.level_anatomy)

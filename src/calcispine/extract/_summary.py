@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from calcispine.knowledge._extraction import load_diagnoses, load_extract_rules
+from calcispine.knowledge import load_diagnoses, load_extract_rules
 from calcispine.model import Case, Finding, Measurement
 from calcispine.ontology import get_hpo
 

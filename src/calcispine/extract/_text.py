@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
 
-from calcispine.knowledge._extraction import SectionKind, load_extract_rules
+from calcispine.knowledge import SectionKind, load_extract_rules
 
 
 @dataclass(frozen=True)
