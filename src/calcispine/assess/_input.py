@@ -337,8 +337,8 @@ def patient_from_case(case: Case) -> PatientInput:
         "history": tuple(t for t in case.etiology if t != "none_reported"),
         "comorbidities": tuple(case.comorbidities),
         # a report that names only the region ('a thoracic lesion') gives it as where the lesion is
-        "compartments": case.compartments + ((f"{case.versions['region_text'].split(',')[0]} spine",)
-                                             if not case.levels and case.versions.get("region_text") else ()),
+        "compartments": case.compartments + ((f"{case.stated_regions[0]} spine",)
+                                             if not case.levels and case.stated_regions else ()),
         "imaging": tuple(blank_diagnosis_names(p) for p in case.imaging),
         "pathology": tuple(blank_diagnosis_names(p) for p in case.pathology),
         "clinical": tuple(dict.fromkeys(blank_diagnosis_names(f.evidence.sentence) for f in case.observed

@@ -221,9 +221,7 @@ def to_summary(case: Case, file: str) -> dict[str, Any]:
         p = symptom_phrase(f)
         if p.lower() not in (s.lower() for s in symptoms):
             symptoms.append(p)
-    regions = [r.value for r in case.regions]
-    if not regions and case.versions.get("region_text"):
-        regions = case.versions["region_text"].split(",")
+    regions = list(case.stated_regions)
     out: dict[str, Any] = {
         "file": file,
         "diagnosis": _reported_label(case),

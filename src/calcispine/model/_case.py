@@ -346,6 +346,14 @@ class Case:
         return self.levels[0].region if self.levels else None
 
     @property
+    def stated_regions(self) -> tuple[str, ...]:
+        """The regions the levels give, or else those a report names in words ('a thoracic lesion'), cranial first."""
+        if self.levels:
+            return tuple(r.value for r in self.regions)
+        text = self.versions.get("region_text")
+        return tuple(text.split(",")) if text else ()
+
+    @property
     def observed(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if not f.excluded and f.counts_as_current)
 
