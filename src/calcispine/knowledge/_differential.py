@@ -242,6 +242,17 @@ class KnowledgeBase(BaseModel):
             cites("region_words", self.region_words_cite, need_identified=False)
         if any(w <= 0 for w in self.prior_classes.values()):
             problems.append("prior_classes: every class weight must be positive")
+        scale = sorted(set(self.verbal_scale.values()))
+
+        def frequencies(where: str, table: dict[str, Frequency]) -> None:
+            for fkey, fr in table.items():
+                if fkey not in self.features:
+                    problems.append(f"{where} lists unknown feature {fkey!r}")
+                cites(f"{where} feature {fkey}", fr.c, need_identified=True)
+                if fr.b == "verbal" and fr.f not in scale:
+                    problems.append(f"{where} feature {fkey}: basis verbal but {fr.f:g} is not on verbal_scale "
+                                    f"({', '.join(f'{v:g}' for v in scale)}); use the step or basis estimate")
+
         for ekey, ent in self.entities.items():
             cites(f"entity {ekey}", ent.cite, need_identified=True)
             cites(f"entity {ekey} prior", ent.prior.c, need_identified=True)
@@ -253,14 +264,7 @@ class KnowledgeBase(BaseModel):
                     problems.append(f"entity {ekey}: registry_keep_literature names unknown feature {fkey!r}")
             if ent.ids:
                 cites(f"entity {ekey} identifiers", ent.ids_cite, need_identified=False)
-            scale = set(self.verbal_scale.values())
-            for fkey, fr in ent.features.items():
-                if fkey not in self.features:
-                    problems.append(f"entity {ekey} lists unknown feature {fkey!r}")
-                cites(f"entity {ekey} feature {fkey}", fr.c, need_identified=True)
-                if fr.b == "verbal" and fr.f not in scale:
-                    problems.append(f"entity {ekey} feature {fkey}: basis verbal but {fr.f:g} is not on verbal_scale "
-                                    f"({', '.join(f'{v:g}' for v in sorted(scale))}); use the step or basis estimate")
+            frequencies(f"entity {ekey}", ent.features)
             if ent.registry_prior_strength is not None and not ent.registry_prior_basis:
                 problems.append(f"entity {ekey}: registry_prior_strength needs a registry_prior_basis saying why")
             if ent.presentations:
@@ -272,13 +276,7 @@ class KnowledgeBase(BaseModel):
                     problems.append(f"entity {ekey}: presentation shares sum to {total_share:.2f}, not 1")
             for pkey, pres in ent.presentations.items():
                 cites(f"entity {ekey} presentation {pkey}", pres.c, need_identified=True)
-                for fkey, fr in pres.features.items():
-                    if fkey not in self.features:
-                        problems.append(f"entity {ekey} presentation {pkey} lists unknown feature {fkey!r}")
-                    cites(f"entity {ekey} presentation {pkey} feature {fkey}", fr.c, need_identified=True)
-                    if fr.b == "verbal" and fr.f not in scale:
-                        problems.append(f"entity {ekey} presentation {pkey} feature {fkey}: basis verbal but {fr.f:g} "
-                                        "is not on verbal_scale; use the step or basis estimate")
+                frequencies(f"entity {ekey} presentation {pkey}", pres.features)
             if problems:
                 continue
             keys: tuple[str | None, ...] = tuple(ent.presentations) or (None,)
