@@ -133,16 +133,20 @@ def extract_blanked(path: Path, pattern: re.Pattern[str]) -> ExtractionResult:
     return extract_case(doc)
 
 
-def text_items(a: Assessor) -> tuple[list[dict[str, Any]], list[str]]:
+def default_text_sets() -> list[tuple[Path, Path, str]]:
+    """The text folders every run reads (folder, gold file, label), and any given with --text-set."""
+    corpus = Path(os.environ.get("CALCISPINE_CORPUS", ROOT.parent / "shared" / "corpus"))
+    return [(corpus, corpus / "gold.jsonl", "corpus"),
+            (ROOT / "tests" / "extract" / "heldout", HERE / "data" / "heldout_gold.jsonl", "extraction held-out"),
+            (ROOT / "tests" / "extract" / "blind", HERE / "data" / "blind_gold.jsonl", "extraction blind 1"),
+            (ROOT / "tests" / "extract" / "blind2", HERE / "data" / "blind2_gold.jsonl", "extraction blind 2"),
+            *EXTRA_TEXT_SETS]
+
+
+def text_items(a: Assessor, sources: Iterable[tuple[Path, Path, str]]) -> tuple[list[dict[str, Any]], list[str]]:
     """(file path, gold line, truth entity) for every text patient found, and messages for what is missing."""
     items: list[dict[str, Any]] = []
     notes: list[str] = []
-    corpus = Path(os.environ.get("CALCISPINE_CORPUS", ROOT.parent / "shared" / "corpus"))
-    sources = [(corpus, corpus / "gold.jsonl", "corpus"),
-               (ROOT / "tests" / "extract" / "heldout", HERE / "data" / "heldout_gold.jsonl", "extraction held-out"),
-               (ROOT / "tests" / "extract" / "blind", HERE / "data" / "blind_gold.jsonl", "extraction blind 1"),
-               (ROOT / "tests" / "extract" / "blind2", HERE / "data" / "blind2_gold.jsonl", "extraction blind 2"),
-               *EXTRA_TEXT_SETS]
     for folder, gold, label in sources:
         if not gold.is_file() or not folder.is_dir():
             notes.append(f"{label} texts skipped: {gold if not gold.is_file() else folder} not found")
@@ -189,6 +193,18 @@ def extraction_gaps(a: Assessor, g: dict[str, Any], res: Assessment, levels: tup
     return out
 
 
+def assess_text_item(a: Assessor, it: dict[str, Any], cache: dict[Path, ExtractionResult],
+                     pattern: re.Pattern[str]) -> tuple[ExtractionResult, Assessment | None]:
+    """The blanked extraction of the item's file (read once per file) and the assessment of its patient,
+    None when the extraction found fewer patients than the gold line names."""
+    path = it["path"]
+    if path not in cache:
+        cache[path] = extract_blanked(path, pattern)
+    result = cache[path]
+    idx = int(it["gold"].get("patient") or 1) - 1
+    return result, (a.assess(patient_from_case(result.cases[idx])) if idx < len(result.cases) else None)
+
+
 def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], dict[str, list[int]], list[str],
                                                          list[str], dict[str, list[int]]]:
     """Assess every text patient through extraction with the diagnosis names blanked.
@@ -201,17 +217,15 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
     by_depth: dict[str, list[int]] = defaultdict(list)
     misses: list[str] = []
     gaps_all: list[str] = []
-    items, notes = text_items(a)
+    items, notes = text_items(a, default_text_sets())
     pattern = diagnosis_name_pattern(a)
     cache: dict[Path, ExtractionResult] = {}
     for it in items:
         path, g, truth = it["path"], it["gold"], it["truth"]
-        if path not in cache:
-            cache[path] = extract_blanked(path, pattern)
-        result = cache[path]
+        result, res = assess_text_item(a, it, cache, pattern)
         idx = int(g.get("patient") or 1) - 1
         name = f"{path.name}" + (f" #{idx + 1}" if g.get("patient") and len(result.cases) > 1 else "")
-        if idx >= len(result.cases):
+        if res is None:
             rank = len(a.kb.units)
             ranks[truth].append(rank)
             by_set[it["set"]].append(rank)
@@ -220,7 +234,6 @@ def evaluate_texts(a: Assessor, explain: bool) -> tuple[dict[str, list[int]], di
                           f"not patient {idx + 1}; counted at the last rank ({rank})")
             continue
         patient = patient_from_case(result.cases[idx])
-        res = a.assess(patient)
         r = res.rank_of(truth)
         ranks[truth].append(r)
         by_set[it["set"]].append(r)
@@ -345,39 +358,20 @@ def blind_summary(a: Assessor, paths: tuple[Path, ...] = BLIND_PATHS,
         print(_line(f"blind vignettes ({path.name}, summary only)", [r for _, r in pairs]))
     if everything:
         _depth_lines("blind vignettes by depth", everything)
-    for folder, gold, label in text_sets:
-        items = []
-        for raw in gold.read_text(encoding="utf-8").splitlines():
-            if raw.strip():
-                items.append(json.loads(raw))
-        pairs = blind_text_ranks(a, folder, items)
-        skipped = len(items) - len(pairs)
-        print(_line(f"blind {label} (summary only)", [r for _, r in pairs])
-              + (f"  ({skipped} gold line(s) skipped: unknown diagnosis or missing file)" if skipped else ""))
-        _depth_lines(f"blind {label} by depth", pairs)
-
-
-def blind_text_ranks(a: Assessor, folder: Path, gold: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """Depth and rank for each patient of a blind text folder; nothing about a case is printed."""
-
     pattern = diagnosis_name_pattern(a)
-    out: list[tuple[str, int]] = []
-    cache: dict[Path, ExtractionResult] = {}
-    for g in gold:
-        truth = a.kb.entity_for(str(g.get("diagnosis") or ""))
-        path = folder / g["file"]
-        if truth is None or not path.is_file():
-            continue
-        if path not in cache:
-            cache[path] = extract_blanked(path, pattern)
-        idx = int(g.get("patient") or 1) - 1
-        cases = cache[path].cases
-        if idx >= len(cases):
-            out.append(("0-1", len(a.kb.units)))  # nothing extracted: no evidence at all, the last rank
-            continue
-        res = a.assess(patient_from_case(cases[idx]))
-        out.append((depth(res, a.kb), res.rank_of(truth)))
-    return out
+    for text_set in text_sets:
+        # the notes name files and lines: only their number is printed
+        items, notes = text_items(a, [text_set])
+        cache: dict[Path, ExtractionResult] = {}
+        pairs = []
+        for it in items:
+            _, found = assess_text_item(a, it, cache, pattern)
+            # nothing extracted: no evidence at all, the last rank
+            pairs.append((depth(found, a.kb), found.rank_of(it["truth"])) if found else ("0-1", len(a.kb.units)))
+        label = text_set[2]
+        print(_line(f"blind {label} (summary only)", [r for _, r in pairs])
+              + (f"  ({len(notes)} gold line(s) or folder skipped: unknown diagnosis or missing file)" if notes else ""))
+        _depth_lines(f"blind {label} by depth", pairs)
 
 
 EXTRA_TEXT_SETS: list[tuple[Path, Path, str]] = []
